@@ -17,6 +17,8 @@
 
 #define CONTROL_PROTOCOL	1
 #define CONTROL_LINE_MAX	65536
+/* A reply may list the whole queue (a few hundred bytes a message). */
+#define CONTROL_REPLY_MAX	(16 * 1024 * 1024)
 
 typedef json_t *(*control_handler)(json_t *request, void *arg);
 
@@ -28,8 +30,10 @@ struct control	*control_open(struct event_base *, const char *path,
 		    control_handler, void *arg, char *err, size_t errlen);
 void		 control_close(struct control *);
 
-/* Client side, for roamsmtpctl: connect, send one request, read one reply.
- * NULL with a reason in err. */
+/* Client side, for roamsmtpctl: connect, send one request, read one reply
+ * (30 seconds at most).  NULL with a reason in err; errno then tells a
+ * daemon that is not there (ENOENT, ECONNREFUSED from connect) from one
+ * that failed to answer (ETIMEDOUT, EPROTO, ...). */
 json_t		*control_request(const char *path, json_t *request, char *err,
 		    size_t errlen);
 

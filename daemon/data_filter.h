@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "smtp_limits.h"
 
 enum data_error {
 	DATA_OK = 0,

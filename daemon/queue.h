@@ -52,17 +52,21 @@ void	queue_new_id(char id[QUEUE_ID_LEN + 1]);
 struct queue;
 
 /*
- * Open (creating it, mode 0700) the queue directory and clean tmp/.  On
- * error returns NULL and writes a reason to err.
+ * Open (creating it and its parents, mode 0700) the queue directory, lock
+ * it (flock; a second opener fails, in this process too) and clean tmp/.
+ * On error returns NULL and writes a reason to err.
  */
 struct queue	*queue_open(const char *dir, char *err, size_t errlen);
 void		 queue_close(struct queue *);
 const char	*queue_dir(const struct queue *);
 
 /*
- * Load every committed envelope.  *out receives a malloc'ed array of
- * malloc'ed qmsgs (free each with qmsg_free, then the array).  A damaged
- * envelope is logged with its file name and skipped, never deleted.
+ * Load every committed envelope, oldest first.  *out receives a malloc'ed
+ * array of malloc'ed qmsgs (free each with qmsg_free, then the array).  A
+ * damaged envelope (bad JSON, id not its file name, no .msg or a .msg of
+ * another size than "size") is logged with its file name and skipped, never
+ * deleted.  A .msg without .env is removed, so call this only when no
+ * spool_commit() is half done (always true in the single-threaded daemon).
  */
 int	queue_scan(struct queue *, struct qmsg ***out, size_t *n);
 
@@ -79,8 +83,10 @@ int	spool_begin(struct queue *, struct spool *);
 int	spool_write(struct spool *, const void *, size_t);
 /*
  * Make the spooled message durable with the envelope m (m->id is set from
- * the spool, m->size from what was written).  Returns 0 once everything is
- * fsynced; -1 and errno otherwise, in which case the spool is removed.
+ * the spool, m->size from what was written, m->created to now when 0, and
+ * m->subject from the body's Subject header when NULL).  Returns 0 once
+ * everything is fsynced; -1 and errno otherwise (EINVAL: m has no from or
+ * no rcpt), in which case the spool is removed.
  */
 int	spool_commit(struct queue *, struct spool *, struct qmsg *m);
 /* Throw a spool away (no 250 was given for it). */
@@ -99,6 +105,8 @@ struct qmsg *qmsg_from_json(const char *text, size_t len, char *err,
 	    size_t errlen);
 struct qmsg *qmsg_new(void);
 void	qmsg_free(struct qmsg *);
+/* Append a copy of rcpt to m->rcpt; -1 (ENOMEM) on failure. */
+int	qmsg_add_rcpt(struct qmsg *, const char *rcpt);
 const char *qstate_name(enum qstate);
 
 #endif

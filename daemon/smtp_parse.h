@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "smtp_limits.h"
 
 enum smtp_cmd {
 	CMD_UNKNOWN = 0,
@@ -59,11 +59,23 @@ enum smtp_path_error {
  * angle brackets into addr (addrlen >= SMTP_PATH_MAX + 1); "<>" gives "".
  * For MAIL (is_mail), fills *params from SIZE=, BODY=, SMTPUTF8 and rejects
  * any other parameter; for RCPT, any parameter is rejected.  Non-ASCII in
- * the address is allowed only when SMTPUTF8 is among the parameters.
+ * the address is allowed only when SMTPUTF8 is among the parameters; for
+ * RCPT, which has none, *params is read instead (the transaction's MAIL
+ * FROM parameters; NULL means no SMTPUTF8).  Non-ASCII must be valid UTF-8;
+ * addr (and *params) are filled also when PATH_NON_ASCII is returned.
+ * A source route ("<@a,@b:user@c>") is accepted and reduced to the mailbox.
+ * The whole path, brackets included, may have at most SMTP_PATH_MAX octets.
  * Returns PATH_OK or the error; *why is set to a short human text.
  */
 enum smtp_path_error smtp_parse_path(const char *args, int is_mail,
 		    char *addr, size_t addrlen,
 		    struct smtp_mail_params *params, const char **why);
+
+/*
+ * The length of the valid UTF-8 sequence at p (at most n octets available):
+ * 1 for ASCII, 2 to 4 for a well-formed multi-octet character (no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 when invalid or cut short.
+ */
+size_t	utf8_seqlen(const unsigned char *p, size_t n);
 
 #endif

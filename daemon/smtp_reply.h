@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "smtp_limits.h"
 
 struct smtp_reply {
 	int	code;			/* 3 digits, 0 while nothing parsed */
@@ -17,6 +17,7 @@ struct smtp_reply {
 	 * terminated, truncated at SMTP_REPLY_TEXT_MAX - 1. */
 	char	text[SMTP_REPLY_TEXT_MAX];
 	size_t	textlen;
+	int	done;			/* private: the final line was fed */
 };
 
 enum smtp_reply_status {
@@ -28,7 +29,10 @@ enum smtp_reply_status {
 void	smtp_reply_init(struct smtp_reply *);
 /*
  * Feed one line, without its line ending.  After REPLY_DONE, call
- * smtp_reply_init() before feeding the next reply.
+ * smtp_reply_init() before feeding the next reply (feeding more is
+ * REPLY_ERROR).  A line over SMTP_REPLY_LINE_MAX is REPLY_ERROR.  Control
+ * characters in the text (a bare CR, NUL) are stored as '?', so that the
+ * text can be mirrored to a client as it is.
  */
 enum smtp_reply_status smtp_reply_feed(struct smtp_reply *, const char *line,
 		    size_t len);
@@ -61,8 +65,9 @@ void	smtp_caps_parse(const struct smtp_reply *, struct smtp_caps *);
 
 /*
  * Render the reply for a client, CRLF terminated, all lines with the given
- * code (the upstream's own), into buf.  Returns the length written, or 0 when
- * buf is too small.
+ * code (the upstream's own), into buf, NUL terminated.  Returns the length
+ * written (without the NUL), or 0 when buf is too small or no reply was
+ * parsed.
  */
 size_t	smtp_reply_format(const struct smtp_reply *, char *buf, size_t buflen);
 

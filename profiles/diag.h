@@ -35,4 +35,22 @@ int	conf_key_line(const char *text, const char *group, const char *key);
 /* The line "[group]" is on, or 0. */
 int	conf_group_line(const char *text, const char *group);
 
+/*
+ * Helpers shared by the daemon's config and the profiles.
+ */
+
+/* The known word within edit distance 2 of word (the closest), or NULL:
+ * for "did you mean" hints.  known ends with NULL. */
+const char	*conf_suggest(const char *word, const char *const *known);
+/* true/false/yes/no (any case).  0 on success. */
+int		 conf_parse_bool(const char *text, int *out);
+/* The user's home: $HOME, else the password database.  Caller frees. */
+char		*conf_home_dir(void);
+/*
+ * A path as written in a config file: a leading "~/" is the home, a
+ * relative path is taken from dir (the config file's folder).  Caller
+ * frees.
+ */
+char		*conf_path_resolve(const char *dir, const char *value);
+
 #endif

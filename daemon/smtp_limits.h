@@ -1,8 +1,8 @@
 /*
- * limits.h - every bound the daemon keeps, with the reason for it.
+ * smtp_limits.h - every bound the daemon keeps, with the reason for it.
  */
-#ifndef ROAMSMTP_LIMITS_H
-#define ROAMSMTP_LIMITS_H
+#ifndef ROAMSMTP_SMTP_LIMITS_H
+#define ROAMSMTP_SMTP_LIMITS_H
 
 /* RFC 5321 4.5.3.1.4 says 512 for a command line; SMTP extensions (SIZE,
  * BODY, SMTPUTF8, AUTH=) lengthen MAIL FROM, so allow what Postfix allows. */

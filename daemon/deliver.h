@@ -1,0 +1,45 @@
+/*
+ * deliver.h - one attempt to send a queued message over a ready upstream
+ * session: MAIL, RCPT for each recipient still pending (pipelined when the
+ * server offers PIPELINING), DATA, the body streamed from its file in
+ * bounded chunks, and the final reply.  Like dma's deliver(), the outcome is
+ * one of three: ok, temporary (retry later), permanent (keep as failed).
+ *
+ * Recipients refused along the way stay in m->rcpt; the accepted ones are
+ * removed from it when the message was taken.  Which profile or retry policy
+ * applies is the router's business, not this file's.
+ */
+#ifndef ROAMSMTP_DELIVER_H
+#define ROAMSMTP_DELIVER_H
+
+#include "queue.h"
+#include "smtp_client.h"
+
+/* Bytes read from the body file at a time. */
+#define DELIVER_CHUNK	(64 * 1024)
+
+enum delivery_result {
+	DELIVERY_OK,
+	DELIVERY_TEMPFAIL,
+	DELIVERY_PERMFAIL,
+};
+
+struct delivery;
+
+/*
+ * Called once.  c is the upstream session, idle and reusable, or NULL when
+ * it was lost or left mid-transaction (the callback's owner must not use it
+ * then; it is already freed).
+ */
+typedef void (*delivery_cb)(struct delivery *, enum delivery_result,
+    const char *reason, struct smtp_client *c, void *arg);
+
+/* Start; NULL with a reason in err when the body can't be opened. */
+struct delivery	*delivery_start(struct smtp_client *, struct queue *,
+		    struct qmsg *, delivery_cb, void *arg, char *err,
+		    size_t errlen);
+/* Abandon an attempt (daemon shutdown): frees the session too. */
+void		 delivery_abort(struct delivery *);
+const char	*delivery_result_name(enum delivery_result);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * main.c - roamsmtpd: read the settings and profiles, open the queue, bind
+ * the loopback listeners and the control socket, run the loop.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "control.h"
+#include "control_cmds.h"
+#include "diag.h"
+#include "log.h"
+#include "profile.h"
+#include "queue.h"
+#include "router.h"
+#include "smtp_server.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: roamsmtpd [-f] [-v] [-c FILE] [--check-config]\n"
+	    "  -f, --foreground    stay in the foreground, log to stderr\n"
+	    "  -c, --config FILE   settings (default: "
+	    "$XDG_CONFIG_HOME/roamsmtp/roamsmtp.conf)\n"
+	    "      --check-config  read everything, report problems, exit\n"
+	    "  -v, --verbose       log debug details (never credentials)\n"
+	    "      --version       print the version\n");
+}
+
+static void
+print_diag(const struct diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->msgs[i]);
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct event_base	*base = arg;
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP ignored: restart roamsmtpd to read changed "
+		    "settings");
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(base, NULL);
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	rl;
+
+	/* Each session may hold a client socket, an upstream socket and a
+	 * spool file. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",		no_argument,		NULL, 'f' },
+		{ "config",		required_argument,	NULL, 'c' },
+		{ "check-config",	no_argument,		NULL, 'C' },
+		{ "verbose",		no_argument,		NULL, 'v' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon_conf	 conf;
+	struct profile_set	 profiles = { NULL, 0 };
+	struct diag		 d;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct queue		*queue;
+	struct router		*router;
+	struct smtp_server	*server;
+	struct control		*control;
+	struct event		*sigs[4];
+	const char		*config = NULL, *reason;
+	const struct profile	*def;
+	char			 path[4096], err[1024];
+	int			 ch, foreground = 0, verbose = 0, check = 0;
+	int			 signals[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t			 i;
+
+	while ((ch = getopt_long(argc, argv, "fc:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': foreground = 1; break;
+		case 'c': config = optarg; break;
+		case 'C': check = 1; foreground = 1; break;
+		case 'v': verbose = 1; break;
+		case 'V': printf("roamsmtpd %s\n", ROAMSMTP_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(1, verbose);
+
+	diag_init(&d);
+	memset(&conf, 0, sizeof(conf));
+	if (conf_load(config, &conf, &d) == -1) {
+		print_diag(&d);
+		fprintf(stderr, "roamsmtpd: %s: errors above; nothing "
+		    "started\n", config ? config : "configuration");
+		return 1;
+	}
+	profile_set_load(conf.profiles_dir, &profiles, &d);
+	print_diag(&d);
+	if (d.nerrors > 0) {
+		fprintf(stderr, "roamsmtpd: %d error%s in the profiles in %s; "
+		    "nothing started\n", d.nerrors, d.nerrors > 1 ? "s" : "",
+		    conf.profiles_dir);
+		return 1;
+	}
+	diag_free(&d);
+	if (check) {
+		printf("roamsmtpd: configuration OK (%s); %zu profile%s in "
+		    "%s", conf.path ? conf.path : "built-in defaults",
+		    profiles.n, profiles.n == 1 ? "" : "s", conf.profiles_dir);
+		for (i = 0; i < profiles.n; i++)
+			if (profiles.v[i]->is_default)
+				printf("; default: %s", profiles.v[i]->name);
+		printf("\n");
+		return 0;
+	}
+
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_init(foreground, verbose);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	umask(077);
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot make an event base");
+	if ((dns = evdns_base_new(base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
+	    (dns = evdns_base_new(base, 0)) == NULL)
+		fatalx("cannot start the DNS resolver");
+
+	snprintf(path, sizeof(path), "%s/queue", conf.state_dir);
+	if (mkdir_p(conf.state_dir, 0700) == -1)
+		fatal("cannot create the state folder %s", conf.state_dir);
+	if ((queue = queue_open(path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	router = router_new(base, dns, &conf, &profiles, queue);
+	if ((server = smtp_server_new(base, &conf, router, queue, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	snprintf(path, sizeof(path), "%s/control", conf.runtime_dir);
+	if ((control = control_open(base, path, control_dispatch, router, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
+		evsignal_add(sigs[i], NULL);
+	}
+	def = router_choose(router, &reason);
+	log_info("roamsmtpd %s ready pid=%d config=%s profiles=%zu "
+	    "profile=%s control=%s", ROAMSMTP_VERSION, (int)getpid(),
+	    conf.path ? conf.path : "defaults", profiles.n,
+	    def ? def->name : "none", path);
+	if (def == NULL)
+		log_warnx("%s; mail is queued until then (profiles folder: "
+		    "%s)", reason, conf.profiles_dir);
+
+	event_base_dispatch(base);
+
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		event_free(sigs[i]);
+	control_close(control);
+	smtp_server_free(server);
+	router_free(router);
+	queue_close(queue);
+	evdns_base_free(dns, 0);
+	event_base_free(base);
+	profile_set_free(&profiles);
+	conf_free(&conf);
+	log_info("roamsmtpd stopped");
+	return 0;
+}

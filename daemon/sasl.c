@@ -1,0 +1,117 @@
+/* sasl.c - see sasl.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sasl.h"
+
+char *
+sasl_b64_encode(const void *in, size_t len)
+{
+	char	*out;
+
+	if (len > (1u << 20))
+		return NULL;
+	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
+}
+
+char *
+sasl_b64_decode(const char *text, size_t *outlen)
+{
+	size_t	 len = strlen(text), pad = 0;
+	char	*out;
+	int	 n;
+
+	/* EVP_DecodeBlock wants whole quanta and counts padding as data. */
+	if (len % 4 != 0 || len > (1u << 20))
+		return NULL;
+	if ((out = malloc(len / 4 * 3 + 1)) == NULL)
+		return NULL;
+	n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)text,
+	    (int)len);
+	if (n < 0) {
+		free(out);
+		return NULL;
+	}
+	if (len >= 1 && text[len - 1] == '=')
+		pad++;
+	if (len >= 2 && text[len - 2] == '=')
+		pad++;
+	*outlen = (size_t)n - pad;
+	out[*outlen] = '\0';
+	return out;
+}
+
+char *
+sasl_plain_response(const char *user, const char *password)
+{
+	size_t	 ul = strlen(user), pl = strlen(password);
+	char	*buf, *out;
+
+	if ((buf = malloc(ul + pl + 2)) == NULL)
+		return NULL;
+	buf[0] = '\0';
+	memcpy(buf + 1, user, ul);
+	buf[1 + ul] = '\0';
+	memcpy(buf + 2 + ul, password, pl);
+	out = sasl_b64_encode(buf, ul + pl + 2);
+	explicit_bzero(buf, ul + pl + 2);
+	free(buf);
+	return out;
+}
+
+char *
+sasl_cram_md5_response(const char *challenge_b64, const char *user,
+    const char *password)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		*challenge, *line, *out;
+	size_t		 clen, ul = strlen(user), i;
+
+	if ((challenge = sasl_b64_decode(challenge_b64, &clen)) == NULL)
+		return NULL;
+	if (HMAC(EVP_md5(), password, (int)strlen(password),
+	    (unsigned char *)challenge, clen, md, &mdlen) == NULL) {
+		free(challenge);
+		return NULL;
+	}
+	free(challenge);
+	if ((line = malloc(ul + 1 + 2 * mdlen + 1)) == NULL)
+		return NULL;
+	memcpy(line, user, ul);
+	line[ul] = ' ';
+	for (i = 0; i < mdlen; i++)
+		snprintf(line + ul + 1 + 2 * i, 3, "%02x", md[i]);
+	out = sasl_b64_encode(line, ul + 1 + 2 * mdlen);
+	explicit_bzero(line, ul + 1 + 2 * mdlen);
+	explicit_bzero(md, sizeof(md));
+	free(line);
+	return out;
+}
+
+int
+sasl_plain_split(char *msg, size_t len, const char **authcid,
+    const char **passwd)
+{
+	char	*a, *p;
+
+	if ((a = memchr(msg, '\0', len)) == NULL)
+		return -1;
+	a++;
+	if ((p = memchr(a, '\0', len - (size_t)(a - msg))) == NULL)
+		return -1;
+	p++;
+	/* No third NUL: the password runs to msg[len]. */
+	if (memchr(p, '\0', len - (size_t)(p - msg)) != NULL)
+		return -1;
+	*authcid = a;
+	*passwd = p;
+	return 0;
+}
