@@ -1,4 +1,5 @@
 /* control_cmds.c - see control_cmds.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,12 +28,15 @@ static const struct control_cmd {
 	{ "delete",	1,	router_delete },
 };
 
-static json_t *
-reply_error(const char *fmt, const char *arg)
+json_t *
+control_error(const char *fmt, ...)
 {
 	char	buf[512];
+	va_list	ap;
 
-	snprintf(buf, sizeof(buf), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
 	return json_pack("{s:b, s:s}", "ok", 0, "error", buf);
 }
 
@@ -44,16 +48,16 @@ control_dispatch(json_t *req, void *arg)
 
 	if (!json_is_object(req) ||
 	    (name = json_string_value(json_object_get(req, "cmd"))) == NULL)
-		return reply_error("%s", "a request is {\"cmd\": NAME}");
+		return control_error("a request is {\"cmd\": NAME}");
 	id = json_string_value(json_object_get(req, "id"));
 	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++) {
 		if (strcmp(control_cmds[i].name, name) != 0)
 			continue;
 		if (control_cmds[i].needs_id && (id == NULL || id[0] == '\0'))
-			return reply_error("%s needs a message id; list them "
+			return control_error("%s needs a message id; list them "
 			    "with: roamsmtpctl queue", name);
 		return control_cmds[i].run(arg, id);
 	}
-	return reply_error("unknown command '%.64s'; the commands are "
+	return control_error("unknown command '%.64s'; the commands are "
 	    "status, queue, flush, retry ID, delete ID", name);
 }

@@ -7,6 +7,10 @@
 
 #include <jansson.h>
 
+/* {"ok": false, "error": TEXT}, for any command's refusal. */
+json_t	*control_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
 /* The control_handler for control_open(); arg is the router. */
 json_t	*control_dispatch(json_t *request, void *router);
 

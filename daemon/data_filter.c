@@ -28,7 +28,7 @@
 enum data_state {
 	DS_BOL,		/* at the beginning of a line */
 	DS_LINE,	/* inside a line */
-	DS_CR,		/* after a CR inside a line (or of an empty line) */
+	DS_CR,		/* after a CR in a line (or of an empty line) */
 	DS_DOT,		/* after a "." at the beginning of a line */
 	DS_DOTCR,	/* after ".\r" at the beginning of a line */
 };
@@ -87,7 +87,7 @@ data_filter_scan(struct data_filter *f, const char *in, size_t len, int *end)
 		switch (f->state) {
 		case DS_BOL:
 			if (*p == '.') {
-				/* A stuffed dot or the terminator: not content. */
+				/* A stuffed dot or the terminator's. */
 				account(f, 1, 0);
 				f->state = DS_DOT;
 				p++;
@@ -125,7 +125,7 @@ data_filter_scan(struct data_filter *f, const char *in, size_t len, int *end)
 			break;
 		case DS_DOT:
 			if (*p == '\r') {
-				/* Not counted until we know it is not the end. */
+				/* Counted once we know it is not the end. */
 				f->linelen++;
 				f->state = DS_DOTCR;
 				p++;

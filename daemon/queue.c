@@ -278,7 +278,8 @@ qmsg_to_json(const struct qmsg *m)
 	bad |= set(o, "size", json_integer((json_int_t)m->size));
 	bad |= set(o, "created", json_integer((json_int_t)m->created));
 	bad |= set(o, "attempts", json_integer((json_int_t)m->attempts));
-	bad |= set(o, "next_attempt", json_integer((json_int_t)m->next_attempt));
+	bad |= set(o, "next_attempt",
+	    json_integer((json_int_t)m->next_attempt));
 	bad |= set(o, "last_error", opt_text(m->last_error));
 	bad |= set(o, "subject", opt_text(m->subject));
 	s = bad ? NULL : json_dumps(o, JSON_INDENT(1));
@@ -434,8 +435,8 @@ parse_env(json_t *root, struct qmsg *m, char *err, size_t errlen)
 		if (!json_is_string(v) ||
 		    strlen(json_string_value(v)) != json_string_length(v) ||
 		    !valid_addr(json_string_value(v), 0)) {
-			seterr(err, errlen, "\"rcpt\"[%zu]: not a valid address",
-			    i);
+			seterr(err, errlen,
+			    "\"rcpt\"[%zu]: not a valid address", i);
 			return -1;
 		}
 		if (qmsg_add_rcpt(m, json_string_value(v)) == -1)
@@ -790,7 +791,7 @@ read_subject(int fd)
 			nl = end;
 		le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
 		if (le == p)
-			break;		/* the empty line ends the headers */
+			break;	/* the empty line ends the headers */
 		if (le - p < 8 || strncasecmp(p, "Subject:", 8) != 0)
 			continue;
 		/* The value, then every continuation line, CRLFs removed. */

@@ -64,7 +64,7 @@ usage(FILE *f)
 	    "      --version       the version\n"
 	    "\n"
 	    "exit: 0 ok, 1 the daemon refused, 2 usage or config error,\n"
-	    "      3 roamsmtpd not running\n");
+	    "      3 roamsmtpd not running or not answering\n");
 }
 
 /* A string member, or dflt when absent or not a string. */
@@ -306,9 +306,10 @@ main(int argc, char *argv[])
 	}
 	if (argc != 1 + cmd->needs_id) {
 		fprintf(stderr, "roamsmtpctl: %s %s\n", cmd->name,
-		    cmd->needs_id ? "needs a message ID (see: roamsmtpctl "
-		    "queue)" : "takes no argument");
-		usage(stderr);
+		    cmd->needs_id ? "needs a message ID (list them with: "
+		    "roamsmtpctl queue)" : "takes no argument");
+		fprintf(stderr, "usage: roamsmtpctl [-c CONFIG | -s SOCKET] "
+		    "[--json] %s%s\n", cmd->name, cmd->needs_id ? " ID" : "");
 		return EXIT_USAGE;
 	}
 

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "control_cmds.h"
 #include "deliver.h"
 #include "log.h"
 #include "router.h"
@@ -721,15 +722,6 @@ router_flush(struct router *r)
 	return json_pack("{s:b, s:i}", "ok", 1, "flushed", (int)n);
 }
 
-static json_t *
-control_error(const char *fmt, const char *id)
-{
-	char	buf[512];
-
-	snprintf(buf, sizeof(buf), fmt, id);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", buf);
-}
-
 json_t *
 router_retry(struct router *r, const char *id)
 {
@@ -757,7 +749,6 @@ router_delete(struct router *r, const char *id)
 {
 	size_t		 i = queue_index(r, id);
 	struct qentry	*e;
-	char		 err[600];
 
 	if (i == (size_t)-1)
 		return control_error("no message %s in the queue; list them "
@@ -767,9 +758,8 @@ router_delete(struct router *r, const char *id)
 		return control_error("message %s is being sent right now; "
 		    "try again in a moment", id);
 	if (queue_remove(r->queue, id) == -1) {
-		snprintf(err, sizeof(err), "cannot delete %%s: %s",
+		return control_error("cannot delete %s: %s", id,
 		    strerror(errno));
-		return control_error(err, id);
 	}
 	log_info("%s queue deleted by the user", id);
 	queue_forget(r, e);

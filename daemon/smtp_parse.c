@@ -168,7 +168,8 @@ valid_domain(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c >= 0x80))
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c >= 0x80))
 			return 0;
 	}
 	return 1;

@@ -206,7 +206,7 @@ smtp_reply_format(const struct smtp_reply *r, char *buf, size_t buflen)
 			nl = end;
 		last = nl == end;
 		n = nl - p;
-		/* "NNN-" text CRLF, or "NNN" [" " text] CRLF on the last line */
+		/* "NNN-" text CRLF; the last line "NNN" [" " text] CRLF */
 		if (off + 4 + n + 2 + 1 > buflen)
 			return 0;
 		snprintf(buf + off, 4, "%03d", r->code);

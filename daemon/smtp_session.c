@@ -34,6 +34,7 @@
 #include "data_filter.h"
 #include "smtp_limits.h"
 #include "log.h"
+#include "msgcopy.h"
 #include "queue.h"
 #include "relay.h"
 #include "router.h"
@@ -110,10 +111,15 @@ struct smtp_session {
 	struct upstream_req	*upreq;
 	int			 up_retried;
 	int			 up_dead;	/* upstream lost during DATA */
+	char			 mail_params[128];
+	int			 mail_deferred;	/* MAIL goes with the first RCPT */
+	/* An upstream refusal to give the client later: of a deferred MAIL
+	 * (at each RCPT) or of DATA (at the end of the data). */
+	int			 refused;
+	struct smtp_reply	 refusal;
 
 	struct data_filter	 df;
-	struct spool		 spool;
-	int			 spool_errno;	/* 0 while the spool is good */
+	struct msgcopy		 copy;		/* the safety copy */
 	uint64_t		 data_bytes;	/* transfer octets, terminator too */
 	double			 t_mail;
 };
@@ -169,7 +175,7 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const char *peer)
 	queue_new_id(id);
 	memcpy(s->id, id, 8);
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
-	s->spool.fd = -1;
+	msgcopy_init(&s->copy, ctx->queue);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->bev = bufferevent_socket_new(ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
@@ -259,10 +265,10 @@ session_reset(struct smtp_session *s)
 	s->queue_reason[0] = '\0';
 	s->up_retried = 0;
 	s->up_dead = 0;
+	s->mail_deferred = 0;
+	s->refused = 0;
 	s->data_bytes = 0;
-	s->spool_errno = 0;
-	if (s->spool.fd != -1)
-		spool_abort(s->ctx->queue, &s->spool);
+	msgcopy_discard(&s->copy);
 	if (s->state != SS_CONNECTED && s->state != SS_CLOSING)
 		enter_state(s, SS_GREETED);
 }
@@ -536,9 +542,41 @@ session_send_mail(struct smtp_session *s)
 		return;
 	}
 	smtp_client_count_use(s->up);
+	snprintf(s->mail_params, sizeof(s->mail_params), "%s", params);
+	if (smtp_client_caps(s->up)->pipelining) {
+		/*
+		 * The upstream pipelines: MAIL goes out with the first RCPT,
+		 * saving a round trip on every message.  The connection is
+		 * up and the client's needs are checked already; should the
+		 * upstream refuse the sender, each RCPT gets that refusal.
+		 */
+		s->mail_deferred = 1;
+		s->mode = MODE_ONLINE;
+		log_info("%s smtp mail from=<%s> mode=online profile=%s "
+		    "upstream=%s reused=%u", s->id, s->from, s->profile->name,
+		    smtp_client_peer(s->up), smtp_client_uses(s->up) - 1);
+		enter_state(s, SS_MAIL);
+		session_reply(s, "250 2.1.0 Ok");
+		session_process(s);
+		return;
+	}
 	s->wait = WAIT_MAIL;
 	smtp_client_cmd(s->up, TIMEOUT_CLIENT_MAIL, mail_reply, s,
-	    "MAIL FROM:<%s>%s", s->from, params);
+	    "MAIL FROM:<%s>%s", s->from, s->mail_params);
+}
+
+static void
+deferred_mail_reply(struct smtp_client *c, const struct smtp_reply *r,
+    void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	if (SMTP_REPLY_CLASS(r) == 2)
+		return;
+	log_info("%s smtp mail from=<%s> refused upstream=%s reply=%d", s->id,
+	    s->from, smtp_client_peer(c), r->code);
+	s->refused = 1;
+	s->refusal = *r;
 }
 
 static void
@@ -547,6 +585,8 @@ rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	struct smtp_session	*s = arg;
 
 	s->wait = WAIT_NONE;
+	if (s->refused)
+		r = &s->refusal;	/* the sender was refused */
 	if (SMTP_REPLY_CLASS(r) == 2) {
 		if (session_add_rcpt(s, s->pending_rcpt) == -1) {
 			session_reply(s, "452 4.3.0 Out of memory");
@@ -588,8 +628,18 @@ proceed_rcpt(struct smtp_session *s, const char *args)
 		session_reply(s, "501 5.1.3 Empty recipient");
 		return;
 	}
+	if (s->mode == MODE_ONLINE && s->refused) {
+		session_mirror(s, &s->refusal);
+		return;
+	}
 	if (s->mode == MODE_ONLINE) {
 		s->wait = WAIT_RCPT;
+		if (s->mail_deferred) {
+			s->mail_deferred = 0;
+			smtp_client_cmd(s->up, TIMEOUT_CLIENT_MAIL,
+			    deferred_mail_reply, s, "MAIL FROM:<%s>%s",
+			    s->from, s->mail_params);
+		}
 		smtp_client_cmd(s->up, TIMEOUT_CLIENT_RCPT, rcpt_reply, s,
 		    "RCPT TO:<%s>", s->pending_rcpt);
 		return;
@@ -610,18 +660,22 @@ session_enter_data(struct smtp_session *s)
 	enter_state(s, SS_DATA);
 }
 
+/*
+ * The upstream's answer to DATA.  The client already has its 354 and its
+ * data waits in our buffer; a refusal is kept for the end of the data.
+ */
 static void
 data_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 {
 	struct smtp_session	*s = arg;
 
 	s->wait = WAIT_NONE;
-	session_mirror(s, r);
-	if (r->code == 354)
-		session_enter_data(s);
-	else {
+	if (r->code != 354) {
+		log_info("%s smtp data refused upstream=%s reply=%d", s->id,
+		    smtp_client_peer(c), r->code);
+		s->refused = 1;
+		s->refusal = *r;
 		session_drop_upstream(s, 0);
-		session_reset(s);
 	}
 	session_process(s);
 }
@@ -629,25 +683,26 @@ data_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 static void
 proceed_data(struct smtp_session *s, const char *args)
 {
-	if (spool_begin(s->ctx->queue, &s->spool) == -1) {
-		s->spool_errno = errno;
-		if (s->mode != MODE_ONLINE) {
-			session_reply(s, "452 4.3.1 Cannot write to the queue "
-			    "in %s: %s; free some space and send again",
-			    queue_dir(s->ctx->queue), strerror(errno));
-			return;
-		}
-		log_warnx("%s smtp spool unavailable (%s): relaying without "
-		    "a safety copy", s->id, strerror(errno));
+	/* Offline the message goes to disk from its first byte; online a
+	 * copy is kept in case the upstream dies on the way. */
+	if (msgcopy_start(&s->copy, s->mode != MODE_ONLINE) == -1) {
+		session_reply(s, "452 4.3.1 Cannot write to the queue in %s: "
+		    "%s; free some space and send again",
+		    queue_dir(s->ctx->queue), strerror(errno));
+		return;
 	}
+	/*
+	 * Online, the client may start sending while the upstream's 354 is on
+	 * its way (a round trip saved on every message); its data waits in
+	 * our buffer, bounded by the read watermark.
+	 */
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	session_enter_data(s);
 	if (s->mode == MODE_ONLINE) {
 		s->wait = WAIT_DATA;
 		smtp_client_cmd(s->up, TIMEOUT_CLIENT_DATA, data_reply, s,
 		    "DATA");
-		return;
 	}
-	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	session_enter_data(s);
 }
 
 static void
@@ -896,7 +951,7 @@ dot_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	char			 why[600];
 
 	s->wait = WAIT_NONE;
-	if (SMTP_REPLY_CLASS(r) == 4 && s->spool_errno == 0) {
+	if (SMTP_REPLY_CLASS(r) == 4 && s->copy.err == 0) {
 		/* We hold the whole message: keep it rather than make the
 		 * client try again later. */
 		snprintf(why, sizeof(why), "%s deferred it: %03d %.400s",
@@ -941,11 +996,15 @@ session_data_end(struct smtp_session *s)
 		session_reset(s);
 		return;
 	}
-	/* The spool holds the terminator too: cut it off. */
-	if (s->spool_errno == 0 && s->data_bytes >= 3) {
-		if (ftruncate(s->spool.fd, (off_t)(s->data_bytes - 3)) == -1)
-			s->spool_errno = errno;
-		s->spool.size = s->data_bytes - 3;
+	if (s->refused) {
+		/* The upstream refused DATA after our early 354. */
+		if (SMTP_REPLY_CLASS(&s->refusal) == 4 && s->copy.err == 0) {
+			session_commit(s, s->refusal.text);
+			return;
+		}
+		session_mirror(s, &s->refusal);
+		session_reset(s);
+		return;
 	}
 	if (s->mode == MODE_ONLINE && s->up && !s->up_dead) {
 		s->wait = WAIT_DOT;
@@ -964,13 +1023,6 @@ session_commit(struct smtp_session *s, const char *why)
 	size_t		 i;
 	int		 saved;
 
-	if (s->spool_errno != 0) {
-		session_reply(s, "452 4.3.1 Cannot write to the queue in %s: "
-		    "%s; free some space and send again",
-		    queue_dir(s->ctx->queue), strerror(s->spool_errno));
-		session_reset(s);
-		return;
-	}
 	if ((m = qmsg_new()) == NULL ||
 	    (m->from = strdup(s->from)) == NULL ||
 	    (m->rcpt = calloc(s->nrcpt, sizeof(char *))) == NULL)
@@ -984,18 +1036,17 @@ session_commit(struct smtp_session *s, const char *why)
 	m->smtputf8 = s->params.smtputf8;
 	m->created = time(NULL);
 	m->last_error = strdup(why);
-	if (spool_commit(s->ctx->queue, &s->spool, m) == -1) {
+	/* The copy holds the terminator ".\r\n" too: leave it out. */
+	if (msgcopy_commit(&s->copy, s->data_bytes - 3, m) == -1) {
 		saved = errno;
 		log_warnx("%s queue cannot commit: %s", s->id, strerror(saved));
 		session_reply(s, "452 4.3.1 Cannot write to the queue in %s: "
 		    "%s; free some space and send again",
 		    queue_dir(s->ctx->queue), strerror(saved));
 		qmsg_free(m);
-		s->spool.fd = -1;
 		session_reset(s);
 		return;
 	}
-	s->spool.fd = -1;
 	log_info("%s queue queued id=%s from=<%s> rcpts=%zu size=%llu "
 	    "reason=\"%s\"", s->id, m->id, m->from, m->nrcpt,
 	    (unsigned long long)m->size, why);
@@ -1030,9 +1081,8 @@ session_data(struct smtp_session *s)
 			 * drop what it got: nothing bad is passed on. */
 			session_drop_upstream(s, 0);
 		}
-		if (s->df.error == DATA_OK && s->spool_errno == 0 &&
-		    spool_write(&s->spool, v.iov_base, used) == -1)
-			s->spool_errno = errno;
+		if (s->df.error == DATA_OK)
+			msgcopy_add(&s->copy, v.iov_base, used);
 		forward = s->df.error == DATA_OK && s->mode == MODE_ONLINE &&
 		    s->up != NULL && !s->up_dead;
 		if (forward)
@@ -1108,9 +1158,9 @@ up_failed(struct smtp_client *c, enum smtp_client_fail class,
 		}
 		break;
 	case WAIT_DATA:
+		/* The client has its 354 already: its data goes to the queue */
 		s->mode = MODE_QUEUE;
-		session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-		session_enter_data(s);
+		s->up_dead = 1;
 		break;
 	case WAIT_DOT:
 		session_commit(s, reason);
@@ -1256,6 +1306,7 @@ session_free(struct smtp_session *s)
 	session_drop_upstream(s, 0);
 	session_reset(s);
 	free(s->auth_user);
+	msgcopy_free(&s->copy);
 	bufferevent_free(s->bev);
 	s->ctx->nsessions--;
 	log_debug("%s smtp closed", s->id);

@@ -1,0 +1,646 @@
+/* profile.c - see profile.h. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <openssl/evp.h>
+
+#include "diag.h"
+#include "profile.h"
+
+#define PIN_PREFIX	"sha256//"
+/* base64 of 32 bytes: 43 characters and one '=' of padding. */
+#define PIN_B64_LEN	44
+#define PROFILE_SUFFIX	".conf"
+
+static const char *const match_keys[] = { "default", "priority", NULL };
+/* Network matching comes later; these keys are known, just not yet used. */
+static const char *const match_keys_later[] = { "ssid", "bssid",
+	"connection", "uuid", "gateway-mac", "subnet", "dns-domain", "vpn",
+	"connectivity", NULL };
+static const char *const upstream_keys[] = { "host", "port", "tls", "auth",
+	"user", "password-command", "password-file", "ca-file", "pin",
+	"allow-plaintext-auth", "helo", NULL };
+static const char *const groups[] = { "match", "upstream", NULL };
+
+static const char *const tls_names[] = {
+	[TLSMODE_STARTTLS] = "starttls",
+	[TLSMODE_IMPLICIT] = "tls",
+	[TLSMODE_NONE] = "none",
+};
+
+static const char *const auth_names[] = {
+	[AUTHC_NONE] = "none",
+	[AUTHC_AUTO] = "auto",
+	[AUTHC_PLAIN] = "plain",
+	[AUTHC_LOGIN] = "login",
+	[AUTHC_CRAM_MD5] = "cram-md5",
+};
+
+/* What is being parsed: the file, its text (for line numbers), its keys. */
+struct pctx {
+	const char	*path;
+	char		*dir;
+	const char	*text;
+	GKeyFile	*kf;
+	struct diag	*d;
+};
+
+const char *
+tls_mode_name(enum tls_mode m)
+{
+	if ((size_t)m < sizeof(tls_names) / sizeof(tls_names[0]))
+		return tls_names[m];
+	return "?";
+}
+
+const char *
+auth_choice_name(enum auth_choice a)
+{
+	if ((size_t)a < sizeof(auth_names) / sizeof(auth_names[0]))
+		return auth_names[a];
+	return "?";
+}
+
+static int
+is_b64(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+int
+profile_parse_pin(const char *text, unsigned char out[PROFILE_PIN_LEN])
+{
+	unsigned char	 buf[PIN_B64_LEN];	/* 33 bytes decoded; room */
+	const char	*b;
+	size_t		 i;
+
+	if (strncmp(text, PIN_PREFIX, strlen(PIN_PREFIX)) != 0)
+		return -1;
+	b = text + strlen(PIN_PREFIX);
+	/*
+	 * EVP_DecodeBlock skips blanks at either end, decodes the padding
+	 * as zero bytes (33 for 32) and rejects nothing it half-parsed, so
+	 * check the exact form first.
+	 */
+	if (strlen(b) != PIN_B64_LEN || b[PIN_B64_LEN - 1] != '=')
+		return -1;
+	for (i = 0; i < PIN_B64_LEN - 1; i++)
+		if (!is_b64((unsigned char)b[i]))
+			return -1;
+	if (EVP_DecodeBlock(buf, (const unsigned char *)b, PIN_B64_LEN) !=
+	    PROFILE_PIN_LEN + 1)
+		return -1;
+	memcpy(out, buf, PROFILE_PIN_LEN);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+static int
+key_line(struct pctx *c, const char *group, const char *key)
+{
+	int	line = conf_key_line(c->text, group, key);
+
+	return line != 0 ? line : conf_group_line(c->text, group);
+}
+
+/*
+ * The value of group/key, stripped, or NULL when absent.  Values are taken
+ * as written: no GKeyFile escapes, so a password-command may hold
+ * backslashes.  An empty value is an error.
+ */
+static char *
+get(struct pctx *c, const char *group, const char *key)
+{
+	char	*v;
+
+	if (!g_key_file_has_key(c->kf, group, key, NULL))
+		return NULL;
+	v = g_key_file_get_value(c->kf, group, key, NULL);
+	if (v == NULL)
+		return NULL;
+	g_strstrip(v);
+	if (*v == '\0') {
+		diag_error(c->d, c->path, key_line(c, group, key), group, key,
+		    "empty value; give a value or remove the line");
+		g_free(v);
+		return NULL;
+	}
+	if (strcmp(key, "password-command") != 0 && strstr(v, " #") != NULL)
+		diag_warning(c->d, c->path, key_line(c, group, key), group,
+		    key, "'%s': a '#' after a value is part of the value; "
+		    "put comments on their own line", v);
+	return v;
+}
+
+static char *
+get_path(struct pctx *c, const char *group, const char *key)
+{
+	char	*v, *p;
+
+	if ((v = get(c, group, key)) == NULL)
+		return NULL;
+	p = conf_path_resolve(c->dir, v);
+	g_free(v);
+	return p;
+}
+
+static int
+get_bool(struct pctx *c, const char *group, const char *key, int *out)
+{
+	char	*v;
+	int	 r = 0;
+
+	if ((v = get(c, group, key)) == NULL)
+		return 0;
+	if (conf_parse_bool(v, out) == -1) {
+		diag_error(c->d, c->path, key_line(c, group, key), group, key,
+		    "'%s' is not a boolean; write true or false", v);
+		r = -1;
+	}
+	g_free(v);
+	return r;
+}
+
+static int
+has_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (g_ascii_isspace(*s))
+			return 1;
+	return 0;
+}
+
+static int
+valid_name(const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	if (len < 1 || len > PROFILE_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!g_ascii_isalnum(name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int
+in_list(const char *word, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(word, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_keys(struct pctx *c, const char *group, const char *const *known)
+{
+	gchar		**keys;
+	const char	 *hint;
+	gsize		  i, n;
+	int		  line;
+
+	keys = g_key_file_get_keys(c->kf, group, &n, NULL);
+	for (i = 0; keys != NULL && i < n; i++) {
+		if (in_list(keys[i], known))
+			continue;
+		line = key_line(c, group, keys[i]);
+		if (known == match_keys && in_list(keys[i], match_keys_later))
+			diag_error(c->d, c->path, line, group, keys[i],
+			    "matching by network is not supported yet; "
+			    "[match] accepts only default and priority for "
+			    "now");
+		else if ((hint = conf_suggest(keys[i], known)) != NULL)
+			diag_error(c->d, c->path, line, group, keys[i],
+			    "unknown key; did you mean %s?", hint);
+		else
+			diag_error(c->d, c->path, line, group, keys[i],
+			    "unknown key; [%s] accepts %s", group,
+			    known == match_keys ? "default, priority" :
+			    "host, port, tls, auth, user, password-command, "
+			    "password-file, ca-file, pin, allow-plaintext-auth, "
+			    "helo");
+	}
+	g_strfreev(keys);
+}
+
+static void
+check_groups(struct pctx *c)
+{
+	gchar		**gs;
+	const char	 *hint;
+	gsize		  i, n;
+	int		  line;
+
+	gs = g_key_file_get_groups(c->kf, &n);
+	for (i = 0; i < n; i++) {
+		line = conf_group_line(c->text, gs[i]);
+		if (strcmp(gs[i], "match") == 0)
+			check_keys(c, gs[i], match_keys);
+		else if (strcmp(gs[i], "upstream") == 0)
+			check_keys(c, gs[i], upstream_keys);
+		else if (strcmp(gs[i], "pop-before-smtp") == 0)
+			diag_error(c->d, c->path, line, gs[i], NULL,
+			    "POP-before-SMTP is not supported yet; remove "
+			    "this group");
+		else if ((hint = conf_suggest(gs[i], groups)) != NULL)
+			diag_error(c->d, c->path, line, gs[i], NULL,
+			    "unknown group; did you mean [%s]?", hint);
+		else
+			diag_error(c->d, c->path, line, gs[i], NULL,
+			    "unknown group; a profile has [match] and "
+			    "[upstream]");
+	}
+	g_strfreev(gs);
+}
+
+static void
+parse_match(struct pctx *c, struct profile *p)
+{
+	char	*v, *end;
+	long	 n;
+
+	get_bool(c, "match", "default", &p->is_default);
+	if ((v = get(c, "match", "priority")) != NULL) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (*end != '\0' || errno != 0 || n < -1000 || n > 1000)
+			diag_error(c->d, c->path,
+			    key_line(c, "match", "priority"), "match",
+			    "priority", "'%s' is not a priority; write a "
+			    "number from -1000 to 1000 (higher wins)", v);
+		else
+			p->priority = (int)n;
+		g_free(v);
+	}
+}
+
+static void
+parse_tls_auth(struct pctx *c, struct profile *p, int *auth_set)
+{
+	char	*v;
+	size_t	 i;
+
+	if ((v = get(c, "upstream", "tls")) != NULL) {
+		for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
+			if (strcmp(v, tls_names[i]) == 0)
+				break;
+		if (i == sizeof(tls_names) / sizeof(tls_names[0]))
+			diag_error(c->d, c->path, key_line(c, "upstream", "tls"),
+			    "upstream", "tls", "'%s' is not one of starttls, "
+			    "tls, none", v);
+		else
+			p->tls = (enum tls_mode)i;
+		g_free(v);
+	}
+	*auth_set = 0;
+	if ((v = get(c, "upstream", "auth")) != NULL) {
+		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
+			if (strcmp(v, auth_names[i]) == 0)
+				break;
+		if (i == sizeof(auth_names) / sizeof(auth_names[0]))
+			diag_error(c->d, c->path,
+			    key_line(c, "upstream", "auth"), "upstream", "auth",
+			    "'%s' is not one of auto, plain, login, cram-md5, "
+			    "none", v);
+		else {
+			p->auth = (enum auth_choice)i;
+			*auth_set = 1;
+		}
+		g_free(v);
+	}
+}
+
+static void
+parse_port(struct pctx *c, struct profile *p)
+{
+	char		*v;
+	guint64		 n;
+
+	switch (p->tls) {
+	case TLSMODE_IMPLICIT:
+		p->port = 465;
+		break;
+	case TLSMODE_NONE:
+		p->port = 25;
+		break;
+	default:
+		p->port = 587;
+		break;
+	}
+	if ((v = get(c, "upstream", "port")) == NULL)
+		return;
+	if (!g_ascii_string_to_unsigned(v, 10, 1, 65535, &n, NULL))
+		diag_error(c->d, c->path, key_line(c, "upstream", "port"),
+		    "upstream", "port", "'%s' is not a port number; write a "
+		    "number from 1 to 65535", v);
+	else
+		p->port = (uint16_t)n;
+	g_free(v);
+}
+
+static void
+parse_credentials(struct pctx *c, struct profile *p, int auth_set)
+{
+	const char	*src;
+	int		 line;
+
+	p->user = get(c, "upstream", "user");
+	p->password_command = get(c, "upstream", "password-command");
+	p->password_file = get_path(c, "upstream", "password-file");
+	get_bool(c, "upstream", "allow-plaintext-auth",
+	    &p->allow_plaintext_auth);
+
+	if (!auth_set)
+		p->auth = p->user != NULL ? AUTHC_AUTO : AUTHC_NONE;
+	if (p->auth != AUTHC_NONE && p->user == NULL) {
+		diag_error(c->d, c->path, key_line(c, "upstream", "auth"),
+		    "upstream", "auth", "'%s' needs a user; add user = "
+		    "your login, or write auth = none", auth_choice_name(p->auth));
+		return;
+	}
+	src = p->password_command != NULL ? "password-command" :
+	    "password-file";
+	if (p->auth == AUTHC_NONE) {
+		if (p->password_command != NULL || p->password_file != NULL)
+			diag_warning(c->d, c->path,
+			    key_line(c, "upstream", src), "upstream", src,
+			    "ignored: no AUTH is used (auth = none)");
+		return;
+	}
+	if (p->password_command != NULL && p->password_file != NULL) {
+		diag_error(c->d, c->path,
+		    key_line(c, "upstream", "password-file"), "upstream",
+		    "password-file", "both password-command and password-file "
+		    "are set; keep one of them");
+		return;
+	}
+	if (p->password_command == NULL && p->password_file == NULL) {
+		diag_error(c->d, c->path, key_line(c, "upstream", "user"),
+		    "upstream", "user", "no password for '%s'; add "
+		    "password-command = ... or password-file = ... (mode 0600)",
+		    p->user);
+		return;
+	}
+	if (p->tls == TLSMODE_NONE && !p->allow_plaintext_auth) {
+		line = key_line(c, "upstream", "tls");
+		diag_error(c->d, c->path, line, "upstream", "tls",
+		    "'none' would send the password unencrypted; use tls = "
+		    "starttls or tls, or add allow-plaintext-auth = yes if "
+		    "you accept that");
+	}
+}
+
+static void
+parse_tls_files(struct pctx *c, struct profile *p)
+{
+	char	*v;
+
+	if ((p->ca_file = get_path(c, "upstream", "ca-file")) != NULL &&
+	    access(p->ca_file, R_OK) == -1)
+		diag_error(c->d, c->path, key_line(c, "upstream", "ca-file"),
+		    "upstream", "ca-file", "cannot read %s: %s; give a file "
+		    "of PEM certificates, or remove the line to use the "
+		    "system store", p->ca_file, strerror(errno));
+	if ((v = get(c, "upstream", "pin")) != NULL) {
+		if (profile_parse_pin(v, p->pin) == -1)
+			diag_error(c->d, c->path,
+			    key_line(c, "upstream", "pin"), "upstream", "pin",
+			    "'%s' is not a pin; write sha256// and the base64 "
+			    "of the SHA-256 of the server's public key (44 "
+			    "characters, ending in '='), as the error of a "
+			    "first connection shows it", v);
+		else
+			p->has_pin = 1;
+		g_free(v);
+	}
+	if (p->tls == TLSMODE_NONE && (p->has_pin || p->ca_file != NULL))
+		diag_warning(c->d, c->path, key_line(c, "upstream", "tls"),
+		    "upstream", "tls", "'none': pin and ca-file are not used "
+		    "without TLS");
+}
+
+static void
+parse_upstream(struct pctx *c, struct profile *p)
+{
+	int	auth_set;
+
+	if (!g_key_file_has_group(c->kf, "upstream")) {
+		diag_error(c->d, c->path, 0, "upstream", NULL, "missing; add "
+		    "[upstream] with host = your mail server");
+		return;
+	}
+	if ((p->host = get(c, "upstream", "host")) == NULL) {
+		if (!g_key_file_has_key(c->kf, "upstream", "host", NULL))
+			diag_error(c->d, c->path,
+			    conf_group_line(c->text, "upstream"), "upstream",
+			    "host", "missing; add host = your mail server's "
+			    "name");
+	} else if (has_space(p->host))
+		diag_error(c->d, c->path, key_line(c, "upstream", "host"),
+		    "upstream", "host", "'%s' is not a host name; write one "
+		    "name or address", p->host);
+	parse_tls_auth(c, p, &auth_set);
+	parse_port(c, p);
+	parse_credentials(c, p, auth_set);
+	parse_tls_files(c, p);
+	if ((p->helo = get(c, "upstream", "helo")) != NULL &&
+	    has_space(p->helo))
+		diag_error(c->d, c->path, key_line(c, "upstream", "helo"),
+		    "upstream", "helo", "'%s' is not a host name; write one "
+		    "name, or remove the line to use the daemon's", p->helo);
+}
+
+static char *
+name_of(const char *path)
+{
+	const char	*base = strrchr(path, '/');
+	size_t		 len, slen = strlen(PROFILE_SUFFIX);
+
+	base = base != NULL ? base + 1 : path;
+	len = strlen(base);
+	if (len > slen && strcmp(base + len - slen, PROFILE_SUFFIX) == 0)
+		len -= slen;
+	return g_strndup(base, len);
+}
+
+struct profile *
+profile_load(const char *path, struct diag *d)
+{
+	struct pctx	 c;
+	struct profile	*p;
+	GError		*gerr = NULL;
+	gchar		*text = NULL;
+	gsize		 len;
+	int		 nerrors = d->nerrors;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		abort();
+	p->path = g_strdup(path);
+	p->name = name_of(path);
+	if (!valid_name(p->name))
+		diag_error(d, path, 0, NULL, NULL, "'%s' is not a profile name; "
+		    "rename the file to NAME.conf, NAME of 1 to %d letters, "
+		    "digits, '.', '_' or '-'", p->name, PROFILE_NAME_MAX);
+
+	if (!g_file_get_contents(path, &text, &len, &gerr)) {
+		diag_error(d, path, 0, NULL, NULL, "%s", gerr->message);
+		g_error_free(gerr);
+		profile_free(p);
+		return NULL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.dir = g_path_get_dirname(path);
+	c.text = text;
+	c.d = d;
+	c.kf = g_key_file_new();
+	if (!g_key_file_load_from_data(c.kf, text, len, G_KEY_FILE_NONE,
+	    &gerr)) {
+		diag_error(d, path, 0, NULL, NULL, "%s; fix the syntax "
+		    "(lines are [group], key = value or # comment)",
+		    gerr->message);
+		g_error_free(gerr);
+	} else {
+		check_groups(&c);
+		parse_match(&c, p);
+		parse_upstream(&c, p);
+	}
+	g_key_file_free(c.kf);
+	g_free(c.dir);
+	g_free(text);
+	if (d->nerrors != nerrors) {
+		profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+profile_free(struct profile *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->name);
+	g_free(p->path);
+	g_free(p->host);
+	g_free(p->user);
+	g_free(p->password_command);
+	free(p->password_file);
+	free(p->ca_file);
+	g_free(p->helo);
+	OPENSSL_cleanse(p->pin, sizeof(p->pin));
+	free(p);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+is_profile_file(const char *name)
+{
+	size_t	len = strlen(name), slen = strlen(PROFILE_SUFFIX);
+
+	return name[0] != '.' && len > slen &&
+	    strcmp(name + len - slen, PROFILE_SUFFIX) == 0;
+}
+
+static void
+set_add(struct profile_set *set, struct profile *p)
+{
+	struct profile	**v;
+
+	v = reallocarray(set->v, set->n + 1, sizeof(*v));
+	if (v == NULL)
+		abort();
+	set->v = v;
+	set->v[set->n++] = p;
+}
+
+int
+profile_set_load(const char *dir, struct profile_set *set, struct diag *d)
+{
+	DIR		 *dp;
+	struct dirent	 *de;
+	GPtrArray	 *names;
+	struct profile	 *p, *def = NULL;
+	gchar		 *path, *text;
+	int		  nerrors = d->nerrors;
+	guint		  i;
+
+	memset(set, 0, sizeof(*set));
+	if ((dp = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		diag_error(d, dir, 0, NULL, NULL, "cannot read the profiles "
+		    "folder: %s", strerror(errno));
+		return -1;
+	}
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((de = readdir(dp)) != NULL)
+		if (is_profile_file(de->d_name))
+			g_ptr_array_add(names, g_strdup(de->d_name));
+	closedir(dp);
+	g_ptr_array_sort(names, cmp_str);
+
+	for (i = 0; i < names->len; i++) {
+		path = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
+		p = profile_load(path, d);
+		g_free(path);
+		if (p == NULL)
+			continue;
+		if (p->is_default && def != NULL) {
+			text = NULL;
+			g_file_get_contents(p->path, &text, NULL, NULL);
+			diag_error(d, p->path,
+			    conf_key_line(text, "match", "default"), "match",
+			    "default", "'%s' (%s) is already the default "
+			    "profile; set default = true in one file only",
+			    def->name, def->path);
+			g_free(text);
+			profile_free(p);
+			continue;
+		}
+		if (p->is_default)
+			def = p;
+		set_add(set, p);
+	}
+	g_ptr_array_free(names, TRUE);
+	return d->nerrors == nerrors ? 0 : -1;
+}
+
+void
+profile_set_free(struct profile_set *set)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++)
+		profile_free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+struct profile *
+profile_set_find(const struct profile_set *set, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++)
+		if (strcmp(set->v[i]->name, name) == 0)
+			return set->v[i];
+	return NULL;
+}
