@@ -25,7 +25,8 @@
 static const char *const daemon_keys[] = { "listen", "state-dir",
 	"runtime-dir", "profiles-dir", "hostname", "max-message-size",
 	"max-recipients", "max-sessions", "client-auth-user",
-	"client-auth-password-file", NULL };
+	"client-auth-password-file", "network-backend", "metered-max-size",
+	NULL };
 static const char *const conf_groups[] = { CONF_GROUP, NULL };
 
 struct cctx {
@@ -323,11 +324,12 @@ parse_client_auth(struct cctx *c, struct daemon_conf *conf)
 static void
 check_keys(struct cctx *c)
 {
-	gchar		**gs, **keys;
+	gchar		**gs, **keys, *known_keys;
 	const char	 *hint;
 	gsize		  i, j, n, nk;
 	int		  line;
 
+	known_keys = g_strjoinv(", ", (gchar **)daemon_keys);
 	gs = g_key_file_get_groups(c->kf, &n);
 	for (i = 0; i < n; i++) {
 		line = conf_group_line(c->text, gs[i]);
@@ -350,16 +352,36 @@ check_keys(struct cctx *c)
 				    "unknown key; did you mean %s?", hint);
 			else
 				diag_error(c->d, c->path, line, gs[i], keys[j],
-				    "unknown key; [daemon] accepts listen, "
-				    "state-dir, runtime-dir, profiles-dir, "
-				    "hostname, max-message-size, "
-				    "max-recipients, max-sessions, "
-				    "client-auth-user, "
-				    "client-auth-password-file");
+				    "unknown key; [daemon] accepts %s",
+				    known_keys);
 		}
 		g_strfreev(keys);
 	}
 	g_strfreev(gs);
+	g_free(known_keys);
+}
+
+static void
+parse_backend(struct cctx *c, struct daemon_conf *conf)
+{
+	static const char *const names[] = { "auto", "networkmanager",
+	    "netlink", "none", NULL };
+	char	*v;
+	int	 i;
+
+	conf->network_backend = 0;
+	if ((v = get(c, "network-backend")) == NULL)
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(v, names[i]) == 0)
+			break;
+	if (names[i] == NULL)
+		diag_error(c->d, c->path, key_line(c, "network-backend"),
+		    CONF_GROUP, "network-backend", "'%s' is not one of auto, "
+		    "networkmanager, netlink, none", v);
+	else
+		conf->network_backend = i;
+	g_free(v);
 }
 
 static void
@@ -386,6 +408,10 @@ parse(struct cctx *c, struct daemon_conf *conf)
 	n = DEFAULT_MAX_SESSIONS;
 	get_number(c, "max-sessions", 1, UINT32_MAX, &n);
 	conf->max_sessions = (unsigned)n;
+	n = DEFAULT_METERED_MAX_SIZE;
+	get_number(c, "metered-max-size", 0, UINT64_MAX, &n);
+	conf->metered_max_size = n;
+	parse_backend(c, conf);
 	parse_client_auth(c, conf);
 }
 

@@ -13,6 +13,9 @@
  *   max-sessions = 500
  *   client-auth-user = alice           # AUTH a local client may use
  *   client-auth-password-file = ~/.config/roamsmtp/client.pass  (mode 0600)
+ *   network-backend = auto             # auto | networkmanager | netlink | none
+ *   metered-max-size = 1048576         # on a metered network, bigger
+ *                                      #   messages wait (0 = no limit)
  *
  * Relative paths are taken from the config file's folder.  A leading "~/"
  * is the user's home.
@@ -47,6 +50,8 @@ struct daemon_conf {
 	unsigned		 max_sessions;
 	char			*client_auth_user;
 	char			*client_auth_password;	/* read from its file */
+	int			 network_backend;	/* enum netwatch_backend */
+	uint64_t		 metered_max_size;	/* 0 = no limit */
 };
 
 /*

@@ -36,6 +36,7 @@ struct control_conn {
 	struct control			*ctl;
 	struct bufferevent		*bev;
 	int				 closing;	/* after the output */
+	int				 watching;	/* gets events */
 };
 
 struct control {
@@ -44,12 +45,15 @@ struct control {
 	control_handler			 handler;
 	void				*arg;
 	TAILQ_HEAD(, control_conn)	 conns;
+	size_t				 nwatchers;
 };
 
 static void
 conn_free(struct control_conn *cc)
 {
 	TAILQ_REMOVE(&cc->ctl->conns, cc, entry);
+	if (cc->watching)
+		cc->ctl->nwatchers--;
 	bufferevent_free(cc->bev);
 	free(cc);
 }
@@ -88,11 +92,25 @@ conn_error(struct control_conn *cc, const char *fmt, ...)
 	json_decref(reply);
 }
 
+/* {"cmd":"watch"}: this connection gets the events from now on. */
+static void
+conn_watch(struct control_conn *cc)
+{
+	json_t	*reply;
+
+	cc->watching = 1;
+	cc->ctl->nwatchers++;
+	reply = json_pack("{s:b, s:b}", "ok", 1, "watching", 1);
+	conn_send(cc, reply);
+	json_decref(reply);
+}
+
 static void
 conn_request(struct control_conn *cc, const char *line, size_t len)
 {
 	json_error_t	 jerr;
 	json_t		*req, *reply;
+	const char	*cmd;
 
 	req = json_loadb(line, len, 0, &jerr);
 	if (req == NULL || !json_is_object(req)) {
@@ -100,6 +118,12 @@ conn_request(struct control_conn *cc, const char *line, size_t len)
 		    "e.g. {\"cmd\":\"status\"}", req == NULL ? jerr.text :
 		    "not an object");
 		json_decref(req);
+		return;
+	}
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	if (cmd != NULL && strcmp(cmd, "watch") == 0) {
+		json_decref(req);
+		conn_watch(cc);
 		return;
 	}
 	reply = cc->ctl->handler(req, cc->ctl->arg);
@@ -121,6 +145,11 @@ conn_read(struct bufferevent *bev, void *arg)
 	size_t			 len;
 
 	while (!cc->closing) {
+		if (cc->watching) {
+			/* A watcher only listens: its input is ignored. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			break;
+		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    CONTROL_OUTPUT_HIGH) {
 			bufferevent_disable(bev, EV_READ);
@@ -166,6 +195,15 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct control_conn	*cc = arg;
 
+	/* A client may send its request and shut its side at once (socat,
+	 * nc -N): it still gets the replies already owed. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    !cc->watching &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		cc->closing = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		conn_free(cc);
 }
@@ -364,6 +402,57 @@ control_close(struct control *ctl)
 	free(ctl);
 }
 
+void
+control_broadcast(struct control *ctl, json_t *event)
+{
+	struct control_conn	*cc, *next;
+	struct evbuffer		*out;
+	char			*s;
+	size_t			 len, waiting;
+
+	if (ctl == NULL || ctl->nwatchers == 0)
+		return;
+	if ((s = json_dumps(event, JSON_COMPACT)) == NULL) {
+		log_warnx("control: an event could not be encoded; not sent");
+		return;
+	}
+	len = strlen(s);
+	for (cc = TAILQ_FIRST(&ctl->conns); cc != NULL; cc = next) {
+		next = TAILQ_NEXT(cc, entry);
+		if (!cc->watching)
+			continue;
+		out = bufferevent_get_output(cc->bev);
+		waiting = evbuffer_get_length(out);
+		if (waiting + len + 1 > CONTROL_WATCH_OUTPUT_MAX) {
+			log_warnx("control: dropped a watcher that stopped "
+			    "reading (%zu bytes of events waiting)", waiting);
+			conn_free(cc);
+			continue;
+		}
+		if (evbuffer_add(out, s, len) == -1 ||
+		    evbuffer_add(out, "\n", 1) == -1) {
+			log_warnx("control: dropped a watcher: out of memory");
+			conn_free(cc);
+		}
+	}
+	free(s);
+}
+
+size_t
+control_nwatchers(const struct control *ctl)
+{
+	return ctl == NULL ? 0 : ctl->nwatchers;
+}
+
+/* The client side: blocking, for roamsmtpctl. */
+
+struct control_client {
+	int	 fd;
+	char	*path;
+	char	*buf;		/* received, not yet returned */
+	size_t	 len, cap;
+};
+
 static long
 now_ms(void)
 {
@@ -373,16 +462,17 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for fd to be ready for events before the deadline; 0 or -1. */
+/* Wait for fd to be ready for events before the deadline (-1: no
+ * deadline); 0 or -1. */
 static int
 wait_fd(int fd, short events, long deadline)
 {
 	struct pollfd	pfd;
-	long		left;
+	long		left = -1;
 	int		r;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if (deadline != -1 && (left = deadline - now_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -416,63 +506,100 @@ send_all(int fd, const char *buf, size_t len, long deadline)
 	return 0;
 }
 
-/* Read up to the first newline; the reply without it, malloc'ed. */
+/*
+ * The next line the daemon sent, without its newline, malloc'ed; what came
+ * after it stays buffered for the next call.  NULL at the end: errno 0 for
+ * the daemon closing the connection, else the error; err says which.
+ */
 static char *
-recv_line(int fd, long deadline, size_t *lenp, char *err, size_t errlen)
+recv_line(struct control_client *cl, long deadline, size_t *lenp, char *err,
+    size_t errlen)
 {
-	char	*buf = NULL, *nl, *nb;
-	size_t	 len = 0, cap = 0;
+	char	*line, *nl, *nb;
+	size_t	 scanned = 0, cap;
 	ssize_t	 n;
 
 	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap == 0 ? 8192 : cap * 2;
+		if (cl->len > scanned && (nl = memchr(cl->buf + scanned, '\n',
+		    cl->len - scanned)) != NULL) {
+			*lenp = nl - cl->buf;
+			if ((line = malloc(*lenp + 1)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			memcpy(line, cl->buf, *lenp);
+			line[*lenp] = '\0';
+			cl->len -= *lenp + 1;
+			memmove(cl->buf, nl + 1, cl->len);
+			return line;
+		}
+		scanned = cl->len;
+		if (cl->cap - cl->len < 4096) {
+			cap = cl->cap == 0 ? 8192 : cl->cap * 2;
 			if (cap > CONTROL_REPLY_MAX + 1)
 				cap = CONTROL_REPLY_MAX + 1;
-			if (cap - len == 0) {
-				snprintf(err, errlen, "reply longer than %d "
-				    "bytes", CONTROL_REPLY_MAX);
+			if (cap - cl->len == 0) {
+				snprintf(err, errlen, "line from roamsmtpd "
+				    "longer than %d bytes", CONTROL_REPLY_MAX);
 				errno = EPROTO;
-				break;
+				return NULL;
 			}
-			if ((nb = realloc(buf, cap)) == NULL)
-				break;
-			buf = nb;
+			if ((nb = realloc(cl->buf, cap)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			cl->buf = nb;
+			cl->cap = cap;
 		}
-		if (wait_fd(fd, POLLIN, deadline) == -1) {
-			snprintf(err, errlen, "no reply from roamsmtpd within "
-			    "%d seconds", CONTROL_CLIENT_TIMEOUT);
-			break;
+		if (wait_fd(cl->fd, POLLIN, deadline) == -1) {
+			if (errno == ETIMEDOUT)
+				snprintf(err, errlen, "no reply from roamsmtpd "
+				    "within %d seconds", CONTROL_CLIENT_TIMEOUT);
+			else
+				snprintf(err, errlen, "poll: %s",
+				    strerror(errno));
+			return NULL;
 		}
-		n = recv(fd, buf + len, cap - len, 0);
+		n = recv(cl->fd, cl->buf + cl->len, cl->cap - cl->len, 0);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0) {
+		if (n == 0) {
 			snprintf(err, errlen, "roamsmtpd closed the control "
-			    "connection without a reply%s%s", n == -1 ? ": " :
-			    "", n == -1 ? strerror(errno) : "");
-			errno = EPROTO;
-			break;
+			    "connection");
+			errno = 0;
+			return NULL;
 		}
-		if ((nl = memchr(buf + len, '\n', n)) != NULL) {
-			*lenp = nl - buf;
-			return buf;
+		if (n == -1) {
+			snprintf(err, errlen, "roamsmtpd dropped the control "
+			    "connection: %s", strerror(errno));
+			return NULL;
 		}
-		len += n;
+		cl->len += n;
 	}
-	free(buf);
-	return NULL;
 }
 
-json_t *
-control_request(const char *path, json_t *request, char *err, size_t errlen)
+static json_t *
+parse_line(const char *line, size_t len, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	o = json_loadb(line, len, 0, &jerr);
+	if (o == NULL || !json_is_object(o)) {
+		snprintf(err, errlen, "roamsmtpd sent a bad line: %s",
+		    o == NULL ? jerr.text : "not an object");
+		json_decref(o);
+		errno = EPROTO;
+		return NULL;
+	}
+	return o;
+}
+
+struct control_client *
+control_connect(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	json_error_t		 jerr;
-	json_t			*reply;
-	char			*out, *in;
-	size_t			 len;
-	long			 deadline;
+	struct control_client	*cl;
 	int			 fd, saved;
 
 	if (make_sockaddr(path, &sun, err, errlen) == -1) {
@@ -492,41 +619,100 @@ control_request(const char *path, json_t *request, char *err, size_t errlen)
 		return NULL;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	deadline = now_ms() + CONTROL_CLIENT_TIMEOUT * 1000L;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(cl);
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	cl->fd = fd;
+	return cl;
+}
 
+json_t *
+control_call(struct control_client *cl, json_t *request, char *err,
+    size_t errlen)
+{
+	json_t	*reply;
+	char	*out, *in;
+	size_t	 len;
+	long	 deadline;
+	int	 saved;
+
+	deadline = now_ms() + CONTROL_CLIENT_TIMEOUT * 1000L;
 	if ((out = json_dumps(request, JSON_COMPACT)) == NULL) {
 		snprintf(err, errlen, "cannot encode the request");
-		close(fd);
 		errno = EINVAL;
 		return NULL;
 	}
-	len = strlen(out);
-	if (send_all(fd, out, len, deadline) == -1 ||
-	    send_all(fd, "\n", 1, deadline) == -1) {
+	if (send_all(cl->fd, out, strlen(out), deadline) == -1 ||
+	    send_all(cl->fd, "\n", 1, deadline) == -1) {
 		saved = errno;
-		snprintf(err, errlen, "cannot send to %s: %s", path,
+		snprintf(err, errlen, "cannot send to %s: %s", cl->path,
 		    strerror(saved));
 		free(out);
-		close(fd);
 		errno = saved;
 		return NULL;
 	}
 	free(out);
-	in = recv_line(fd, deadline, &len, err, errlen);
-	saved = errno;
-	close(fd);
-	if (in == NULL) {
-		errno = saved;
+	if ((in = recv_line(cl, deadline, &len, err, errlen)) == NULL) {
+		/* No reply at all is a protocol failure, not a clean end. */
+		if (errno == 0) {
+			snprintf(err, errlen, "roamsmtpd closed the control "
+			    "connection without a reply");
+			errno = EPROTO;
+		}
 		return NULL;
 	}
-	reply = json_loadb(in, len, 0, &jerr);
+	reply = parse_line(in, len, err, errlen);
 	free(in);
-	if (reply == NULL || !json_is_object(reply)) {
-		snprintf(err, errlen, "roamsmtpd sent a bad reply: %s",
-		    reply == NULL ? jerr.text : "not an object");
-		json_decref(reply);
-		errno = EPROTO;
+	return reply;
+}
+
+json_t *
+control_next(struct control_client *cl, char **linep, char *err,
+    size_t errlen)
+{
+	json_t	*o;
+	char	*in;
+	size_t	 len;
+
+	if (linep != NULL)
+		*linep = NULL;
+	if ((in = recv_line(cl, -1, &len, err, errlen)) == NULL)
 		return NULL;
-	}
+	if ((o = parse_line(in, len, err, errlen)) == NULL || linep == NULL)
+		free(in);
+	else
+		*linep = in;
+	return o;
+}
+
+void
+control_disconnect(struct control_client *cl)
+{
+	if (cl == NULL)
+		return;
+	close(cl->fd);
+	free(cl->buf);
+	free(cl->path);
+	free(cl);
+}
+
+json_t *
+control_request(const char *path, json_t *request, char *err, size_t errlen)
+{
+	struct control_client	*cl;
+	json_t			*reply;
+	int			 saved;
+
+	if ((cl = control_connect(path, err, errlen)) == NULL)
+		return NULL;
+	reply = control_call(cl, request, err, errlen);
+	saved = errno;
+	control_disconnect(cl);
+	errno = saved;
 	return reply;
 }

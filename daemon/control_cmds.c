@@ -9,23 +9,68 @@
 #include "control_cmds.h"
 #include "router.h"
 
-static json_t *cmd_status(struct router *r, const char *id)
-{ return router_status_json(r); }
-static json_t *cmd_queue(struct router *r, const char *id)
-{ return router_queue_json(r); }
-static json_t *cmd_flush(struct router *r, const char *id)
-{ return router_flush(r); }
+static json_t *
+cmd_status(struct router *r, json_t *req)
+{
+	return router_status_json(r);
+}
+
+static json_t *
+cmd_queue(struct router *r, json_t *req)
+{
+	return router_queue_json(r);
+}
+
+static json_t *
+cmd_flush(struct router *r, json_t *req)
+{
+	return router_flush(r);
+}
+
+static json_t *
+cmd_profiles(struct router *r, json_t *req)
+{
+	return router_profiles_json(r);
+}
+
+static json_t *
+cmd_reload(struct router *r, json_t *req)
+{
+	return router_reload(r);
+}
+
+static json_t *
+cmd_use(struct router *r, json_t *req)
+{
+	return router_use(r, json_string_value(json_object_get(req,
+	    "profile")));
+}
+
+static json_t *
+cmd_retry(struct router *r, json_t *req)
+{
+	return router_retry(r, json_string_value(json_object_get(req, "id")));
+}
+
+static json_t *
+cmd_delete(struct router *r, json_t *req)
+{
+	return router_delete(r, json_string_value(json_object_get(req, "id")));
+}
 
 static const struct control_cmd {
 	const char	*name;
-	int		 needs_id;
-	json_t		*(*run)(struct router *, const char *);
+	const char	*needs;		/* a string argument it must have */
+	json_t		*(*run)(struct router *, json_t *);
 } control_cmds[] = {
-	{ "status",	0,	cmd_status },
-	{ "queue",	0,	cmd_queue },
-	{ "flush",	0,	cmd_flush },
-	{ "retry",	1,	router_retry },
-	{ "delete",	1,	router_delete },
+	{ "status",	NULL,		cmd_status },
+	{ "queue",	NULL,		cmd_queue },
+	{ "flush",	NULL,		cmd_flush },
+	{ "retry",	"id",		cmd_retry },
+	{ "delete",	"id",		cmd_delete },
+	{ "profiles",	NULL,		cmd_profiles },
+	{ "use",	"profile",	cmd_use },
+	{ "reload",	NULL,		cmd_reload },
 };
 
 json_t *
@@ -43,21 +88,23 @@ control_error(const char *fmt, ...)
 json_t *
 control_dispatch(json_t *req, void *arg)
 {
-	const char	*name, *id;
+	const char	*name, *v;
 	size_t		 i;
 
 	if (!json_is_object(req) ||
 	    (name = json_string_value(json_object_get(req, "cmd"))) == NULL)
 		return control_error("a request is {\"cmd\": NAME}");
-	id = json_string_value(json_object_get(req, "id"));
 	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++) {
 		if (strcmp(control_cmds[i].name, name) != 0)
 			continue;
-		if (control_cmds[i].needs_id && (id == NULL || id[0] == '\0'))
-			return control_error("%s needs a message id; list them "
-			    "with: roamsmtpctl queue", name);
-		return control_cmds[i].run(arg, id);
+		v = control_cmds[i].needs ? json_string_value(
+		    json_object_get(req, control_cmds[i].needs)) : NULL;
+		if (control_cmds[i].needs && (v == NULL || v[0] == '\0'))
+			return control_error("%s needs \"%s\"; see "
+			    "roamsmtpctl --help", name, control_cmds[i].needs);
+		return control_cmds[i].run(arg, req);
 	}
 	return control_error("unknown command '%.64s'; the commands are "
-	    "status, queue, flush, retry ID, delete ID", name);
+	    "status, queue, flush, retry ID, delete ID, profiles, use "
+	    "PROFILE|auto, reload, watch", name);
 }

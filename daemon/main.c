@@ -22,6 +22,7 @@
 #include "control_cmds.h"
 #include "diag.h"
 #include "log.h"
+#include "netwatch.h"
 #include "profile.h"
 #include "queue.h"
 #include "router.h"
@@ -50,18 +51,44 @@ print_diag(const struct diag *d)
 		fprintf(stderr, "%s\n", d->msgs[i]);
 }
 
+struct daemon {
+	struct event_base	*base;
+	struct router		*router;
+	struct control		*control;
+};
+
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
-	struct event_base	*base = arg;
+	struct daemon	*dm = arg;
+	json_t		*reply;
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP ignored: restart roamsmtpd to read changed "
-		    "settings");
+		/* Same as roamsmtpctl reload: a bad set keeps the old one. */
+		log_info("SIGHUP: reloading profiles");
+		reply = router_reload(dm->router);
+		json_decref(reply);
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopexit(base, NULL);
+	event_base_loopexit(dm->base, NULL);
+}
+
+static void
+on_event(json_t *ev, void *arg)
+{
+	struct daemon	*dm = arg;
+
+	if (dm->control)
+		control_broadcast(dm->control, ev);
+}
+
+static void
+on_network(const struct net_facts *facts, void *arg)
+{
+	struct daemon	*dm = arg;
+
+	router_set_facts(dm->router, facts);
 }
 
 static void
@@ -92,12 +119,14 @@ main(int argc, char **argv)
 	struct daemon_conf	 conf;
 	struct profile_set	 profiles = { NULL, 0 };
 	struct diag		 d;
+	struct daemon		 dm = { NULL, NULL, NULL };
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct queue		*queue;
 	struct router		*router;
 	struct smtp_server	*server;
 	struct control		*control;
+	struct netwatch		*watch = NULL;
 	struct event		*sigs[4];
 	const char		*config = NULL, *reason;
 	const struct profile	*def;
@@ -129,6 +158,7 @@ main(int argc, char **argv)
 		print_diag(&d);
 		fprintf(stderr, "roamsmtpd: %s: errors above; nothing "
 		    "started\n", config ? config : "configuration");
+		diag_free(&d);
 		return 1;
 	}
 	profile_set_load(conf.profiles_dir, &profiles, &d);
@@ -137,6 +167,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "roamsmtpd: %d error%s in the profiles in %s; "
 		    "nothing started\n", d.nerrors, d.nerrors > 1 ? "s" : "",
 		    conf.profiles_dir);
+		diag_free(&d);
+		profile_set_free(&profiles);
+		conf_free(&conf);
 		return 1;
 	}
 	diag_free(&d);
@@ -148,6 +181,8 @@ main(int argc, char **argv)
 			if (profiles.v[i]->is_default)
 				printf("; default: %s", profiles.v[i]->name);
 		printf("\n");
+		profile_set_free(&profiles);
+		conf_free(&conf);
 		return 0;
 	}
 
@@ -179,14 +214,24 @@ main(int argc, char **argv)
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 
+	dm.base = base;
+	dm.router = router;
+	dm.control = control;
+	router_set_event_cb(router, on_event, &dm);
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
+		sigs[i] = evsignal_new(base, signals[i], on_signal, &dm);
 		evsignal_add(sigs[i], NULL);
 	}
+	if (conf.network_backend != NETWATCH_NONE &&
+	    (watch = netwatch_start(base, conf.network_backend, on_network,
+	    &dm, err, sizeof(err))) == NULL)
+		log_warnx("network watcher: %s; profiles are matched without "
+		    "network facts", err);
 	def = router_choose(router, &reason);
-	log_info("roamsmtpd %s ready pid=%d config=%s profiles=%zu "
-	    "profile=%s control=%s", ROAMSMTP_VERSION, (int)getpid(),
-	    conf.path ? conf.path : "defaults", profiles.n,
+	log_info("roamsmtpd %s ready pid=%d config=%s network=%s profile=%s "
+	    "control=%s", ROAMSMTP_VERSION, (int)getpid(),
+	    conf.path ? conf.path : "defaults",
+	    watch ? netwatch_backend_name(watch) : "none",
 	    def ? def->name : "none", path);
 	if (def == NULL)
 		log_warnx("%s; mail is queued until then (profiles folder: "
@@ -196,6 +241,9 @@ main(int argc, char **argv)
 
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		event_free(sigs[i]);
+	if (watch)
+		netwatch_stop(watch);
+	router_set_event_cb(router, NULL, NULL);
 	control_close(control);
 	smtp_server_free(server);
 	router_free(router);

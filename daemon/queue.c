@@ -1,19 +1,6 @@
 /*
  * queue.c - the durable message queue on disk.  See queue.h for the layout
- * and the commit protocol.
- *
- * The envelope, ID.env, is JSON:
- *
- *   {"version": 1, "id": "0123456789abcdef", "state": "queued",
- *    "from": "alice@example.net", "rcpt": ["bob@example.org"],
- *    "body_8bitmime": false, "smtputf8": false, "size": 2048,
- *    "created": 1700000000, "attempts": 0, "next_attempt": 0,
- *    "last_error": null, "subject": "Lunch"}
- *
- * "state" is "queued" or "failed"; "last_error" and "subject" are strings
- * or null; times are Unix seconds.  A file that does not read back as
- * exactly this is reported and left alone: it may be someone's only copy
- * of a message.
+ * and the commit protocol; the envelope's JSON is queue_env.c's.
  *
  * Every file is opened relative to the queue directory's descriptor, so a
  * queue that is renamed under a running daemon stays one queue.
@@ -35,15 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
-#include "smtp_limits.h"
 #include "log.h"
 #include "queue.h"
-#include "smtp_parse.h"
+#include "queue_private.h"
 #include "util.h"
 
-#define QUEUE_ENV_VERSION	1
 /* An envelope is a few addresses of SMTP_PATH_MAX octets; even with many
  * thousands of recipients it stays far below this.  Bigger is not ours. */
 #define QUEUE_ENV_MAX		(4 * 1024 * 1024)
@@ -52,8 +35,6 @@
 /* Headers past this are not searched for a Subject: a listing is not worth
  * reading a large message, and real header blocks are a few KiB. */
 #define QUEUE_HEADER_SCAN	(64 * 1024)
-/* Sanity bounds for envelope numbers; a retry schedule never gets near. */
-#define QUEUE_ATTEMPTS_MAX	1000000
 /* spool_begin retries this often when a random id is taken. */
 #define QUEUE_ID_TRIES		8
 
@@ -66,8 +47,8 @@ struct queue {
 	int	 tmpfd;		/* its tmp/ */
 };
 
-static int
-valid_id(const char *id)
+int
+queue_valid_id(const char *id)
 {
 	size_t	i;
 
@@ -107,194 +88,8 @@ queue_new_id(char id[QUEUE_ID_LEN + 1])
 	id[QUEUE_ID_LEN] = '\0';
 }
 
-const char *
-qstate_name(enum qstate s)
-{
-	switch (s) {
-	case QSTATE_QUEUED:
-		return "queued";
-	case QSTATE_FAILED:
-		return "failed";
-	}
-	return "unknown";
-}
-
-/*
- * Envelopes
- */
-
-struct qmsg *
-qmsg_new(void)
-{
-	struct qmsg	*m;
-
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return NULL;
-	m->state = QSTATE_QUEUED;
-	return m;
-}
-
 void
-qmsg_free(struct qmsg *m)
-{
-	size_t	i;
-
-	if (m == NULL)
-		return;
-	free(m->from);
-	for (i = 0; i < m->nrcpt; i++)
-		free(m->rcpt[i]);
-	free(m->rcpt);
-	free(m->last_error);
-	free(m->subject);
-	free(m);
-}
-
-int
-qmsg_add_rcpt(struct qmsg *m, const char *rcpt)
-{
-	char	**r, *s;
-
-	if ((s = strdup(rcpt)) == NULL)
-		return -1;
-	if ((r = reallocarray(m->rcpt, m->nrcpt + 1, sizeof(*r))) == NULL) {
-		free(s);
-		return -1;
-	}
-	m->rcpt = r;
-	m->rcpt[m->nrcpt++] = s;
-	return 0;
-}
-
-/*
- * A copy of s[0..n) fit for a listing and for JSON: at most max octets,
- * control characters as spaces, invalid UTF-8 as '?', a character cut at
- * the end dropped.
- */
-static char *
-clean_text(const char *s, size_t len, size_t max)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*out;
-	size_t			 i = 0, o = 0, l, n;
-
-	n = len < max ? len : max;
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	while (i < n) {
-		if (p[i] < 0x20 || p[i] == 0x7f) {
-			out[o++] = ' ';
-			i++;
-		} else if ((l = utf8_seqlen(p + i, n - i)) > 0) {
-			memcpy(out + o, p + i, l);
-			o += l;
-			i += l;
-		} else if ((l = utf8_seqlen(p + i, len - i)) > 0 && i + l > n) {
-			break;		/* a character cut by the limit */
-		} else {
-			out[o++] = '?';
-			i++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* An address as stored: what smtp_parse_path accepts, as far as we care. */
-static int
-valid_addr(const char *s, int empty_ok)
-{
-	size_t	n = strlen(s), i, l;
-
-	if ((n == 0 && !empty_ok) || n > SMTP_PATH_MAX)
-		return 0;
-	for (i = 0; i < n; i += l) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-		if ((l = utf8_seqlen((const unsigned char *)s + i, n - i)) == 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* Set a key; the value (possibly NULL from a failed constructor) is stolen. */
-static int
-set(json_t *o, const char *key, json_t *v)
-{
-	return json_object_set_new(o, key, v);
-}
-
-static json_t *
-opt_text(const char *s)
-{
-	json_t	*v;
-	char	*c;
-
-	if (s == NULL)
-		return json_null();
-	if ((c = clean_text(s, strlen(s), SIZE_MAX)) == NULL)
-		return NULL;
-	v = json_string(c);
-	free(c);
-	return v;
-}
-
-char *
-qmsg_to_json(const struct qmsg *m)
-{
-	json_t	*o, *rc;
-	char	*s;
-	size_t	 i;
-	int	 bad = 0;
-
-	/* Write nothing that qmsg_from_json would refuse to read back. */
-	if (!valid_id(m->id) || m->from == NULL || !valid_addr(m->from, 1) ||
-	    m->nrcpt == 0 || m->size > INT64_MAX || m->created < 0 ||
-	    m->next_attempt < 0 || m->attempts > QUEUE_ATTEMPTS_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if ((o = json_object()) == NULL || (rc = json_array()) == NULL) {
-		json_decref(o);
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (i = 0; i < m->nrcpt; i++) {
-		if (m->rcpt[i] == NULL || !valid_addr(m->rcpt[i], 0)) {
-			json_decref(rc);
-			json_decref(o);
-			errno = EINVAL;
-			return NULL;
-		}
-		bad |= json_array_append_new(rc, json_string(m->rcpt[i]));
-	}
-	bad |= set(o, "version", json_integer(QUEUE_ENV_VERSION));
-	bad |= set(o, "id", json_string(m->id));
-	bad |= set(o, "state", json_string(qstate_name(m->state)));
-	bad |= set(o, "from", json_string(m->from));
-	bad |= set(o, "rcpt", rc);
-	bad |= set(o, "body_8bitmime", json_boolean(m->body_8bitmime));
-	bad |= set(o, "smtputf8", json_boolean(m->smtputf8));
-	bad |= set(o, "size", json_integer((json_int_t)m->size));
-	bad |= set(o, "created", json_integer((json_int_t)m->created));
-	bad |= set(o, "attempts", json_integer((json_int_t)m->attempts));
-	bad |= set(o, "next_attempt",
-	    json_integer((json_int_t)m->next_attempt));
-	bad |= set(o, "last_error", opt_text(m->last_error));
-	bad |= set(o, "subject", opt_text(m->subject));
-	s = bad ? NULL : json_dumps(o, JSON_INDENT(1));
-	json_decref(o);
-	if (s == NULL)
-		errno = ENOMEM;
-	return s;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+queue_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -303,203 +98,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static const char *const env_keys[] = {
-	"version", "id", "state", "from", "rcpt", "body_8bitmime", "smtputf8",
-	"size", "created", "attempts", "next_attempt", "last_error", "subject",
-};
-
-static int
-get_int(json_t *o, const char *key, json_int_t max, json_int_t *out,
-    char *err, size_t errlen)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (!json_is_integer(v)) {
-		seterr(err, errlen, "\"%s\": %s", key,
-		    v == NULL ? "missing" : "not an integer");
-		return -1;
-	}
-	*out = json_integer_value(v);
-	if (*out < 0 || *out > max) {
-		seterr(err, errlen, "\"%s\": %lld out of range", key,
-		    (long long)*out);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-get_bool(json_t *o, const char *key, int *out, char *err, size_t errlen)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (!json_is_boolean(v)) {
-		seterr(err, errlen, "\"%s\": %s", key,
-		    v == NULL ? "missing" : "not true or false");
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* A string value; with nullable, null gives *out = NULL. */
-static int
-get_str(json_t *o, const char *key, int nullable, const char **out,
-    char *err, size_t errlen)
-{
-	json_t	*v = json_object_get(o, key);
-
-	*out = NULL;
-	if (nullable && json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		seterr(err, errlen, "\"%s\": %s", key, v == NULL ? "missing" :
-		    nullable ? "not a string or null" : "not a string");
-		return -1;
-	}
-	*out = json_string_value(v);
-	if (strlen(*out) != json_string_length(v) ||
-	    strpbrk(*out, "\r\n") != NULL) {
-		seterr(err, errlen, "\"%s\": line break or NUL in the string",
-		    key);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-parse_env(json_t *root, struct qmsg *m, char *err, size_t errlen)
-{
-	const char	*key, *s;
-	json_t		*v, *rc;
-	json_int_t	 x;
-	size_t		 i;
-
-	if (!json_is_object(root)) {
-		seterr(err, errlen, "not a JSON object");
-		return -1;
-	}
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++)
-			if (strcmp(key, env_keys[i]) == 0)
-				break;
-		if (i == sizeof(env_keys) / sizeof(env_keys[0])) {
-			seterr(err, errlen, "unknown key \"%.64s\"", key);
-			return -1;
-		}
-	}
-
-	if (get_int(root, "version", INT32_MAX, &x, err, errlen) == -1)
-		return -1;
-	if (x != QUEUE_ENV_VERSION) {
-		seterr(err, errlen, "\"version\": %lld, this roamsmtpd reads "
-		    "version %d", (long long)x, QUEUE_ENV_VERSION);
-		return -1;
-	}
-	if (get_str(root, "id", 0, &s, err, errlen) == -1)
-		return -1;
-	if (!valid_id(s)) {
-		seterr(err, errlen, "\"id\": not %d lowercase hex digits",
-		    QUEUE_ID_LEN);
-		return -1;
-	}
-	memcpy(m->id, s, QUEUE_ID_LEN + 1);
-	if (get_str(root, "state", 0, &s, err, errlen) == -1)
-		return -1;
-	if (strcmp(s, "queued") == 0)
-		m->state = QSTATE_QUEUED;
-	else if (strcmp(s, "failed") == 0)
-		m->state = QSTATE_FAILED;
-	else {
-		seterr(err, errlen, "\"state\": not \"queued\" or \"failed\"");
-		return -1;
-	}
-
-	if (get_str(root, "from", 0, &s, err, errlen) == -1)
-		return -1;
-	if (!valid_addr(s, 1)) {
-		seterr(err, errlen, "\"from\": not a valid address");
-		return -1;
-	}
-	if ((m->from = strdup(s)) == NULL)
-		goto nomem;
-	rc = json_object_get(root, "rcpt");
-	if (!json_is_array(rc) || json_array_size(rc) == 0) {
-		seterr(err, errlen, "\"rcpt\": %s", rc == NULL ? "missing" :
-		    "not a non-empty array");
-		return -1;
-	}
-	json_array_foreach(rc, i, v) {
-		if (!json_is_string(v) ||
-		    strlen(json_string_value(v)) != json_string_length(v) ||
-		    !valid_addr(json_string_value(v), 0)) {
-			seterr(err, errlen,
-			    "\"rcpt\"[%zu]: not a valid address", i);
-			return -1;
-		}
-		if (qmsg_add_rcpt(m, json_string_value(v)) == -1)
-			goto nomem;
-	}
-
-	if (get_bool(root, "body_8bitmime", &m->body_8bitmime, err,
-	    errlen) == -1 ||
-	    get_bool(root, "smtputf8", &m->smtputf8, err, errlen) == -1)
-		return -1;
-	if (get_int(root, "size", INT64_MAX, &x, err, errlen) == -1)
-		return -1;
-	m->size = x;
-	if (get_int(root, "created", INT64_MAX, &x, err, errlen) == -1)
-		return -1;
-	m->created = x;
-	if (get_int(root, "attempts", QUEUE_ATTEMPTS_MAX, &x, err,
-	    errlen) == -1)
-		return -1;
-	m->attempts = x;
-	if (get_int(root, "next_attempt", INT64_MAX, &x, err, errlen) == -1)
-		return -1;
-	m->next_attempt = x;
-
-	if (get_str(root, "last_error", 1, &s, err, errlen) == -1)
-		return -1;
-	if (s != NULL && (m->last_error = strdup(s)) == NULL)
-		goto nomem;
-	if (get_str(root, "subject", 1, &s, err, errlen) == -1)
-		return -1;
-	if (s != NULL && (m->subject = strdup(s)) == NULL)
-		goto nomem;
-	return 0;
-nomem:
-	seterr(err, errlen, "out of memory");
-	return -1;
-}
-
-struct qmsg *
-qmsg_from_json(const char *text, size_t len, char *err, size_t errlen)
-{
-	json_error_t	 je;
-	json_t		*root;
-	struct qmsg	*m;
-
-	seterr(err, errlen, "ok");
-	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) ==
-	    NULL) {
-		seterr(err, errlen, "not JSON: %s at line %d", je.text,
-		    je.line);
-		return NULL;
-	}
-	if ((m = qmsg_new()) == NULL) {
-		seterr(err, errlen, "out of memory");
-		json_decref(root);
-		return NULL;
-	}
-	if (parse_env(root, m, err, errlen) == -1) {
-		qmsg_free(m);
-		m = NULL;
-	}
-	json_decref(root);
-	return m;
 }
 
 /*
@@ -543,37 +141,39 @@ queue_open(const char *dir, char *err, size_t errlen)
 
 	if ((q = calloc(1, sizeof(*q))) == NULL ||
 	    (q->dir = strdup(dir)) == NULL) {
-		seterr(err, errlen, "queue: out of memory");
+		queue_seterr(err, errlen, "queue: out of memory");
 		free(q);
 		return NULL;
 	}
 	q->dirfd = q->tmpfd = -1;
 	if (mkdir_p(dir, 0700) == -1) {
-		seterr(err, errlen, "queue: cannot create %s: %s", dir,
+		queue_seterr(err, errlen, "queue: cannot create %s: %s", dir,
 		    strerror(errno));
 		goto fail;
 	}
 	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
-		seterr(err, errlen, "queue: %s: %s", dir, strerror(errno));
+		queue_seterr(err, errlen, "queue: %s: %s", dir,
+		    strerror(errno));
 		goto fail;
 	}
 	/* Two daemons on one queue would empty each other's tmp/. */
 	if (flock(q->dirfd, LOCK_EX | LOCK_NB) == -1) {
-		seterr(err, errlen, "queue: %s: %s", dir,
+		queue_seterr(err, errlen, "queue: %s: %s", dir,
 		    errno == EWOULDBLOCK ? "in use by another roamsmtpd; "
 		    "stop it or give this one another state-dir" :
 		    strerror(errno));
 		goto fail;
 	}
 	if (mkdirat(q->dirfd, "tmp", 0700) == -1 && errno != EEXIST) {
-		seterr(err, errlen, "queue: cannot create %s/tmp: %s", dir,
-		    strerror(errno));
+		queue_seterr(err, errlen, "queue: cannot create %s/tmp: %s",
+		    dir, strerror(errno));
 		goto fail;
 	}
 	if ((q->tmpfd = openat(q->dirfd, "tmp", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		seterr(err, errlen, "queue: %s/tmp: %s", dir, strerror(errno));
+		queue_seterr(err, errlen, "queue: %s/tmp: %s", dir,
+		    strerror(errno));
 		goto fail;
 	}
 	clean_tmp(q);
@@ -665,7 +265,7 @@ queue_update(struct queue *q, const struct qmsg *m)
 {
 	char	name[QUEUE_NAME_LEN + 1];
 
-	if (!valid_id(m->id)) {
+	if (!queue_valid_id(m->id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -682,7 +282,7 @@ queue_remove(struct queue *q, const char *id)
 	char	name[QUEUE_NAME_LEN + 1];
 	int	no_env = 0;
 
-	if (!valid_id(id)) {
+	if (!queue_valid_id(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -704,7 +304,7 @@ queue_open_body(struct queue *q, const char *id)
 {
 	char	name[QUEUE_NAME_LEN + 1];
 
-	if (!valid_id(id)) {
+	if (!queue_valid_id(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -812,7 +412,7 @@ read_subject(int fd)
 		while (vlen > 0 && (val[vlen - 1] == ' ' ||
 		    val[vlen - 1] == '\t'))
 			vlen--;
-		subject = clean_text(val, vlen, QUEUE_SUBJECT_MAX);
+		subject = queue_clean_text(val, vlen, QUEUE_SUBJECT_MAX);
 		break;
 	}
 	free(buf);
@@ -871,7 +471,7 @@ spool_abort(struct queue *q, struct spool *sp)
 	if (sp->fd != -1)
 		close(sp->fd);
 	sp->fd = -1;
-	if (valid_id(sp->id) && unlinkat(q->tmpfd, sp->id, 0) == -1 &&
+	if (queue_valid_id(sp->id) && unlinkat(q->tmpfd, sp->id, 0) == -1 &&
 	    errno != ENOENT)
 		log_warn("queue: %s/tmp/%s: unlink", q->dir, sp->id);
 }
@@ -893,26 +493,26 @@ load_env(struct queue *q, const char *id, char *err, size_t errlen)
 	file_name(name, id, ".env");
 	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1 || fstat(fd, &st) == -1) {
-		seterr(err, errlen, "%s", strerror(errno));
+		queue_seterr(err, errlen, "%s", strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > QUEUE_ENV_MAX) {
-		seterr(err, errlen, "not a regular file of at most %d octets",
-		    QUEUE_ENV_MAX);
+		queue_seterr(err, errlen, "not a regular file of at most %d "
+		    "octets", QUEUE_ENV_MAX);
 		close(fd);
 		return NULL;
 	}
 	if ((buf = malloc(st.st_size + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		queue_seterr(err, errlen, "out of memory");
 		close(fd);
 		return NULL;
 	}
 	n = pread(fd, buf, st.st_size, 0);
 	close(fd);
 	if (n != st.st_size) {
-		seterr(err, errlen, "short read: %s",
+		queue_seterr(err, errlen, "short read: %s",
 		    n == -1 ? strerror(errno) : "file changed");
 		free(buf);
 		return NULL;
@@ -923,19 +523,19 @@ load_env(struct queue *q, const char *id, char *err, size_t errlen)
 		return NULL;
 
 	if (strncmp(m->id, id, QUEUE_ID_LEN) != 0) {
-		seterr(err, errlen, "id %s does not match the file name",
+		queue_seterr(err, errlen, "id %s does not match the file name",
 		    m->id);
 		goto bad;
 	}
 	file_name(name, id, ".msg");
 	if (fstatat(q->dirfd, name, &mst, AT_SYMLINK_NOFOLLOW) == -1) {
-		seterr(err, errlen, "no %s beside it (%s)", name,
+		queue_seterr(err, errlen, "no %s beside it (%s)", name,
 		    strerror(errno));
 		goto bad;
 	}
 	if (!S_ISREG(mst.st_mode) || (uint64_t)mst.st_size != m->size) {
-		seterr(err, errlen, "%s has %lld octets, the envelope says "
-		    "%llu", name, (long long)mst.st_size,
+		queue_seterr(err, errlen, "%s has %lld octets, the envelope "
+		    "says %llu", name, (long long)mst.st_size,
 		    (unsigned long long)m->size);
 		goto bad;
 	}
@@ -988,7 +588,7 @@ queue_scan(struct queue *q, struct qmsg ***out, size_t *n)
 			continue;
 		memcpy(id, de->d_name, QUEUE_ID_LEN);
 		id[QUEUE_ID_LEN] = '\0';
-		if (!valid_id(id))
+		if (!queue_valid_id(id))
 			continue;
 		if (strcmp(de->d_name + QUEUE_ID_LEN, ".msg") == 0) {
 			file_name(other, id, ".env");

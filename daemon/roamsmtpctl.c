@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "conf.h"
 #include "control.h"
+#include "ctl_format.h"
 #include "diag.h"
 
 #ifndef ROAMSMTP_VERSION
@@ -25,22 +25,21 @@
 
 struct command {
 	const char	*name;
-	int		 needs_id;
-	void		(*print)(json_t *reply);
+	const char	*arg;		/* its argument's name, or NULL */
+	const char	*argkey;	/* the request member it goes in */
+	void		(*print)(json_t *reply);	/* NULL: watch */
 };
 
-static void	print_status(json_t *);
-static void	print_queue(json_t *);
-static void	print_flush(json_t *);
-static void	print_retry(json_t *);
-static void	print_delete(json_t *);
-
 static const struct command commands[] = {
-	{ "status",	0, print_status },
-	{ "queue",	0, print_queue },
-	{ "flush",	0, print_flush },
-	{ "retry",	1, print_retry },
-	{ "delete",	1, print_delete },
+	{ "status",	NULL,	NULL,		ctl_print_status },
+	{ "profiles",	NULL,	NULL,		ctl_print_profiles },
+	{ "use",	"PROFILE", "profile",	ctl_print_use },
+	{ "queue",	NULL,	NULL,		ctl_print_queue },
+	{ "flush",	NULL,	NULL,		ctl_print_flush },
+	{ "retry",	"ID",	"id",		ctl_print_retry },
+	{ "delete",	"ID",	"id",		ctl_print_delete },
+	{ "reload",	NULL,	NULL,		ctl_print_reload },
+	{ "watch",	NULL,	NULL,		NULL },
 };
 
 static void
@@ -50,174 +49,114 @@ usage(FILE *f)
 	    "usage: roamsmtpctl [-c CONFIG | -s SOCKET] [--json] COMMAND [ARG]\n"
 	    "\n"
 	    "commands:\n"
-	    "  status      the daemon, its profile, upstream and queue\n"
-	    "  queue       the messages waiting or failed\n"
-	    "  flush       try every queued message now\n"
-	    "  retry ID    try one message now (a failed one too)\n"
-	    "  delete ID   remove one message from the queue\n"
+	    "  status        the daemon, the network, its profile and why, "
+	    "upstream, queue\n"
+	    "  profiles      every profile: does it match here, and why\n"
+	    "  use PROFILE   send by PROFILE wherever the laptop is\n"
+	    "  use auto      choose the profile by the network again\n"
+	    "  reload        read the config and profiles again (a broken "
+	    "set is refused\n"
+	    "                and the running one kept)\n"
+	    "  watch         print events as they happen: network, profile, "
+	    "sent, queued,\n"
+	    "                failed; until roamsmtpd stops or Ctrl-C\n"
+	    "  queue         the messages waiting or failed\n"
+	    "  flush         try every queued message now\n"
+	    "  retry ID      try one message now (a failed one too)\n"
+	    "  delete ID     remove one message from the queue\n"
 	    "\n"
 	    "options:\n"
 	    "  -c, --config FILE   read the socket's place from FILE\n"
 	    "  -s, --socket PATH   the control socket itself\n"
-	    "      --json          print the daemon's reply as JSON\n"
+	    "      --json          print the daemon's reply as JSON (watch: "
+	    "one event a line)\n"
 	    "  -h, --help          this text\n"
 	    "      --version       the version\n"
 	    "\n"
 	    "exit: 0 ok, 1 the daemon refused, 2 usage or config error,\n"
-	    "      3 roamsmtpd not running or not answering\n");
+	    "      3 roamsmtpd not running or not answering (watch: it went "
+	    "away)\n");
 }
 
-/* A string member, or dflt when absent or not a string. */
-static const char *
-str(json_t *o, const char *key, const char *dflt)
+/* Why the daemon cannot be reached, in words that say what to do. */
+static void
+not_reachable(const char *path, int saved, const char *err)
 {
-	const char	*s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : dflt;
-}
-
-static json_int_t
-num(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-/* Unix seconds as local time, e.g. "2024-05-01 14:03". */
-static const char *
-when(json_t *o, const char *key, char *buf, size_t len)
-{
-	json_t		*v = json_object_get(o, key);
-	struct tm	 tm;
-	time_t		 t;
-
-	if (!json_is_integer(v) && !json_is_real(v))
-		return "-";
-	t = (time_t)json_number_value(v);
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-		return "-";
-	return buf;
-}
-
-static const char *
-size_text(json_int_t n, char *buf, size_t len)
-{
-	if (n < 1024)
-		snprintf(buf, len, "%lld B", (long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(buf, len, "%.1f KB", n / 1024.0);
+	if (saved == ENOENT || saved == ECONNREFUSED || saved == ENOTDIR)
+		fprintf(stderr, "roamsmtpd is not running (no control socket "
+		    "at %s); start it with: roamsmtpd, or: systemctl --user "
+		    "start roamsmtpd\n", path);
 	else
-		snprintf(buf, len, "%.1f MB", n / (1024.0 * 1024.0));
-	return buf;
+		fprintf(stderr, "roamsmtpctl: %s\n", err);
 }
 
-static void
-print_status(json_t *r)
+static int
+refused(json_t *reply)
 {
-	json_t		*listen = json_object_get(r, "listen");
-	json_t		*prof = json_object_get(r, "profile");
-	json_t		*up = json_object_get(r, "upstream");
-	json_t		*q = json_object_get(r, "queue");
-	json_t		*v;
-	const char	*err, *tlsv;
-	size_t		 i;
+	const char	*e = json_string_value(json_object_get(reply, "error"));
 
-	printf("roamsmtpd %s, pid %lld, listening on", str(r, "version", "?"),
-	    (long long)num(r, "pid"));
-	json_array_foreach(listen, i, v)
-		printf(" %s", json_string_value(v) ? json_string_value(v) :
-		    "?");
-	printf("%s\n", json_array_size(listen) == 0 ? " nothing" : "");
+	fprintf(stderr, "roamsmtpctl: %s\n", e != NULL ? e :
+	    "the daemon refused without saying why");
+	return EXIT_REFUSED;
+}
 
-	if (!json_is_object(prof))
-		printf("profile:   none; mail waits in the queue until one "
-		    "applies\n");
-	else {
-		printf("profile:   %s (%s)\n", str(prof, "name", "?"),
-		    str(prof, "reason", "no reason given"));
-		printf("upstream:  %s, %s, auth %s: %s",
-		    str(prof, "upstream", "?"), str(prof, "tls", "?"),
-		    str(prof, "auth", "?"), str(up, "state", "unknown"));
-		if ((tlsv = str(up, "tls_version", NULL)) != NULL)
-			printf(" (%s)", tlsv);
-		if ((err = str(up, "last_error", NULL)) != NULL)
-			printf("; last error: %s", err);
-		printf("\n");
+/*
+ * watch: the acknowledgement, then events until the daemon closes the
+ * connection (or Ctrl-C ends us).  --json prints each event's line as it
+ * came; either way a line is flushed at once, for pipes.
+ */
+static int
+watch(const char *path, int json)
+{
+	struct control_client	*cl;
+	json_t			*req, *reply, *ev;
+	char			 err[1024], *line;
+	int			 saved;
+
+	if ((cl = control_connect(path, err, sizeof(err))) == NULL) {
+		not_reachable(path, errno, err);
+		return EXIT_NODAEMON;
 	}
-	if (json_is_object(q))
-		printf("queue:     %lld queued, %lld failed\n",
-		    (long long)num(q, "queued"), (long long)num(q, "failed"));
-}
-
-static void
-print_rcpts(json_t *m)
-{
-	json_t	*rcpt = json_object_get(m, "rcpt"), *v;
-	size_t	 i;
-
-	printf("  to:      ");
-	json_array_foreach(rcpt, i, v)
-		printf("%s%s", i > 0 ? ", " : "", json_string_value(v) ?
-		    json_string_value(v) : "?");
-	printf("%s\n", json_array_size(rcpt) == 0 ? "-" : "");
-}
-
-static void
-print_queue(json_t *r)
-{
-	json_t		*msgs = json_object_get(r, "messages"), *m;
-	char		 t1[32], t2[32], sz[32];
-	const char	*subject, *err;
-	size_t		 i;
-
-	if (json_array_size(msgs) == 0) {
-		printf("the queue is empty\n");
-		return;
+	req = json_pack("{s:s}", "cmd", "watch");
+	reply = control_call(cl, req, err, sizeof(err));
+	json_decref(req);
+	if (reply == NULL) {
+		fprintf(stderr, "roamsmtpctl: %s\n", err);
+		control_disconnect(cl);
+		return EXIT_NODAEMON;
 	}
-	json_array_foreach(msgs, i, m) {
-		if (i > 0)
-			printf("\n");
-		printf("%s  %s  %s  written %s\n", str(m, "id", "?"),
-		    str(m, "state", "?"), size_text(num(m, "size"), sz,
-		    sizeof(sz)), when(m, "created", t1, sizeof(t1)));
-		printf("  from:    %s\n", str(m, "from", "<>")[0] != '\0' ?
-		    str(m, "from", "<>") : "<>");
-		print_rcpts(m);
-		if ((subject = str(m, "subject", NULL)) != NULL)
-			printf("  subject: %s\n", subject);
-		printf("  tries:   %lld", (long long)num(m, "attempts"));
-		if (strcmp(str(m, "state", ""), "failed") != 0 &&
-		    json_object_get(m, "next_attempt") != NULL &&
-		    !json_is_null(json_object_get(m, "next_attempt")))
-			printf(", next %s", when(m, "next_attempt", t2,
-			    sizeof(t2)));
-		printf("\n");
-		if ((err = str(m, "last_error", NULL)) != NULL)
-			printf("  error:   %s\n", err);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		control_disconnect(cl);
+		saved = refused(reply);
+		json_decref(reply);
+		return saved;
 	}
-	printf("\n%zu message%s\n", json_array_size(msgs),
-	    json_array_size(msgs) == 1 ? "" : "s");
-}
-
-static void
-print_flush(json_t *r)
-{
-	json_int_t	n = num(r, "flushed");
-
-	printf("%lld message%s sent for delivery now\n", (long long)n,
-	    n == 1 ? "" : "s");
-}
-
-static void
-print_retry(json_t *r)
-{
-	printf("message %s: delivery is tried now\n", str(r, "id", "?"));
-}
-
-static void
-print_delete(json_t *r)
-{
-	printf("message %s deleted\n", str(r, "id", "?"));
+	json_decref(reply);
+	if (!json) {
+		printf("watching roamsmtpd; Ctrl-C to stop\n");
+		fflush(stdout);
+	}
+	while ((ev = control_next(cl, &line, err, sizeof(err))) != NULL) {
+		if (json)
+			printf("%s\n", line);
+		else
+			ctl_print_event(ev);
+		free(line);
+		json_decref(ev);
+		if (fflush(stdout) == EOF || ferror(stdout)) {
+			/* Nobody reads our output any more. */
+			control_disconnect(cl);
+			return EXIT_OK;
+		}
+	}
+	saved = errno;
+	control_disconnect(cl);
+	if (saved == 0)
+		fprintf(stderr, "roamsmtpctl: roamsmtpd closed the watch "
+		    "(it stopped, or this reader fell too far behind)\n");
+	else
+		fprintf(stderr, "roamsmtpctl: %s\n", err);
+	return EXIT_NODAEMON;
 }
 
 /* The control socket's path: -s, or runtime-dir of the config. */
@@ -304,32 +243,39 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (argc != 1 + cmd->needs_id) {
-		fprintf(stderr, "roamsmtpctl: %s %s\n", cmd->name,
-		    cmd->needs_id ? "needs a message ID (list them with: "
-		    "roamsmtpctl queue)" : "takes no argument");
+	if (argc != 1 + (cmd->arg != NULL)) {
+		if (cmd->arg == NULL)
+			fprintf(stderr, "roamsmtpctl: %s takes no argument\n",
+			    cmd->name);
+		else if (strcmp(cmd->arg, "ID") == 0)
+			fprintf(stderr, "roamsmtpctl: %s needs one message ID "
+			    "(list them with: roamsmtpctl queue)\n", cmd->name);
+		else
+			fprintf(stderr, "roamsmtpctl: %s needs one profile "
+			    "name, or auto (list them with: roamsmtpctl "
+			    "profiles)\n", cmd->name);
 		fprintf(stderr, "usage: roamsmtpctl [-c CONFIG | -s SOCKET] "
-		    "[--json] %s%s\n", cmd->name, cmd->needs_id ? " ID" : "");
+		    "[--json] %s%s%s\n", cmd->name, cmd->arg ? " " : "",
+		    cmd->arg ? cmd->arg : "");
 		return EXIT_USAGE;
 	}
 
 	if ((path = socket_path(config, sock)) == NULL)
 		return EXIT_USAGE;
+	if (cmd->print == NULL) {
+		rc = watch(path, json);
+		free(path);
+		return rc;
+	}
 	req = json_pack("{s:s}", "cmd", cmd->name);
-	if (cmd->needs_id)
-		json_object_set_new(req, "id", json_string(argv[1]));
+	if (cmd->arg != NULL)
+		json_object_set_new(req, cmd->argkey, json_string(argv[1]));
 	reply = control_request(path, req, err, sizeof(err));
 	saved = errno;
 	json_decref(req);
 	if (reply == NULL) {
 		/* Not running, or not answering: either way not reachable. */
-		if (saved == ENOENT || saved == ECONNREFUSED ||
-		    saved == ENOTDIR)
-			fprintf(stderr, "roamsmtpd is not running (no control "
-			    "socket at %s); start it with: roamsmtpd, or: "
-			    "systemctl --user start roamsmtpd\n", path);
-		else
-			fprintf(stderr, "roamsmtpctl: %s\n", err);
+		not_reachable(path, saved, err);
 		free(path);
 		return EXIT_NODAEMON;
 	}
@@ -345,8 +291,7 @@ main(int argc, char *argv[])
 	} else if (rc == EXIT_OK)
 		cmd->print(reply);
 	else
-		fprintf(stderr, "roamsmtpctl: %s\n", str(reply, "error",
-		    "the daemon refused without saying why"));
+		refused(reply);
 	json_decref(reply);
 	return rc;
 }

@@ -1,15 +1,11 @@
 /*
- * router.c - see router.h.
+ * router.c - the profiles, the network facts, the choice between them, and
+ * the control commands about them.  See router.h.
  *
- * Per profile the router keeps a route: its TLS context, the password once
- * fetched (wiped when the upstream refuses it), its health.  Idle upstream
- * sessions wait in a pool for the next message.  The queue runner keeps the
- * queued envelopes in memory (never the bodies) and attempts each when its
- * time comes, at most QUEUE_PARALLEL at once.
+ * Profiles come in generations (struct pset): a reload makes a new one and
+ * retires the old, which lives on while a session, a pooled connection or a
+ * queue attempt still holds it.
  */
-#include <sys/queue.h>
-#include <sys/random.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,85 +18,341 @@
 #include <openssl/ssl.h>
 
 #include "control_cmds.h"
-#include "deliver.h"
 #include "log.h"
+#include "match.h"
 #include "router.h"
+#include "router_priv.h"
 #include "secret.h"
-#include "tls.h"
-#include "util.h"
-
-/* Idle sessions kept per profile: one per concurrent client is plenty. */
-#define POOL_MAX_PER_PROFILE	16
-
-enum upstream_health {
-	HEALTH_UNKNOWN,
-	HEALTH_OK,
-	HEALTH_DOWN,
-};
 
 static const char *health_names[] = { "unknown", "ok", "down" };
 
-struct route {
-	const struct profile	*profile;
-	SSL_CTX			*ssl_ctx;
-	char			*password;
-	enum upstream_health	 health;
-	time_t			 down_until;
-	char			 last_error[512];
-	char			 tls_version[16];
-};
+static void	fallback_load(struct router *);
 
-struct pooled {
-	TAILQ_ENTRY(pooled)	 entry;
-	struct router		*router;
-	const struct profile	*profile;
-	struct smtp_client	*c;
-	struct event		*expire;
-};
+static struct pset *
+pset_new(struct router *r, struct profile_set *set)
+{
+	struct pset	*ps;
+	size_t		 i;
 
-struct upstream_req {
-	struct router		*router;
-	const struct profile	*profile;
-	struct smtp_client	*c;
-	router_upstream_cb	 cb;
-	void			*arg;
-};
+	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
+	    (ps->routes = calloc(set->n + 1, sizeof(*ps->routes))) == NULL)
+		fatal("pset_new");
+	ps->set = *set;
+	set->v = NULL;
+	set->n = 0;
+	for (i = 0; i < ps->set.n; i++)
+		ps->routes[i].profile = ps->set.v[i];
+	ps->refs = 1;
+	ps->generation = ++r->generation;
+	return ps;
+}
 
-struct qentry {
-	struct router		*router;
-	struct qmsg		*m;
-	const struct profile	*profile;
-	struct upstream_req	*req;
-	struct delivery		*d;
-	int			 busy;
-	double			 t_start;
-};
+static void
+pset_free(struct pset *ps)
+{
+	size_t	i;
 
-struct router {
-	struct event_base		*base;
-	struct evdns_base		*dns;
-	const struct daemon_conf	*conf;
-	struct profile_set		*profiles;
-	struct queue			*queue;
-	struct route			*routes;	/* one per profile */
-	TAILQ_HEAD(, pooled)		 pool;
+	for (i = 0; i < ps->set.n; i++) {
+		if (ps->routes[i].ssl_ctx)
+			SSL_CTX_free(ps->routes[i].ssl_ctx);
+		secret_free(ps->routes[i].password);
+	}
+	free(ps->routes);
+	profile_set_free(&ps->set);
+	free(ps);
+}
 
-	struct qentry			**q;
-	size_t				 nq;
-	unsigned			 inflight;
-	struct event			*qtimer;
-};
+struct pset *
+router_hold(struct router *r)
+{
+	r->cur->refs++;
+	return r->cur;
+}
 
-static void	queue_run(struct router *);
-static void	queue_timer(evutil_socket_t, short, void *);
-static void	pool_failed(struct smtp_client *, enum smtp_client_fail,
-		    const char *, void *);
+void
+router_release(struct router *r, struct pset *ps)
+{
+	if (ps == NULL)
+		return;
+	if (ps->refs == 0)
+		fatalx("router_release: pset %u has no references",
+		    ps->generation);
+	if (--ps->refs > 0)
+		return;
+	if (ps == r->cur)
+		fatalx("router_release: current pset released");
+	TAILQ_REMOVE(&r->retired, ps, entry);
+	log_debug("router profiles generation %u freed", ps->generation);
+	pset_free(ps);
+}
 
-static const struct smtp_client_cb pool_cb = {
-	.ready = NULL,
-	.failed = pool_failed,
-	.drained = NULL,
-};
+struct route *
+route_find(struct router *r, const struct profile *p)
+{
+	struct pset	*ps;
+	size_t		 i;
+
+	for (i = 0; i < r->cur->set.n; i++)
+		if (r->cur->routes[i].profile == p)
+			return &r->cur->routes[i];
+	TAILQ_FOREACH(ps, &r->retired, entry)
+		for (i = 0; i < ps->set.n; i++)
+			if (ps->routes[i].profile == p)
+				return &ps->routes[i];
+	return NULL;
+}
+
+void
+router_set_event_cb(struct router *r, void (*cb)(json_t *, void *),
+    void *arg)
+{
+	r->event_cb = cb;
+	r->event_arg = arg;
+}
+
+/* Send {"event": name, "time": now, ...body} to the watchers; takes body. */
+void
+router_event(struct router *r, const char *name, json_t *body)
+{
+	if (body == NULL)
+		body = json_object();
+	json_object_set_new(body, "event", json_string(name));
+	json_object_set_new(body, "time", json_integer((json_int_t)time(NULL)));
+	if (r->event_cb)
+		r->event_cb(body, r->event_arg);
+	json_decref(body);
+}
+
+/* ---- the active profile ----------------------------------------------- */
+
+/* Work out the active profile again; log and tell watchers on a change. */
+static void
+update_active(struct router *r)
+{
+	static const struct net_facts	 none;
+	const struct profile		*p = NULL;
+	char				 reason[sizeof(r->reason)];
+	const char			*old = r->active ? r->active->name : NULL;
+
+	if (r->have_facts && r->facts.connectivity == NETCONN_NONE)
+		snprintf(reason, sizeof(reason), "offline: no network "
+		    "connection; mail waits in the queue");
+	else if (r->have_facts && r->facts.connectivity == NETCONN_PORTAL)
+		snprintf(reason, sizeof(reason), "behind a captive portal: "
+		    "log in to the network in a browser; mail waits in the "
+		    "queue until then");
+	else {
+		p = profile_choose(&r->cur->set, r->have_facts ? &r->facts :
+		    &none, r->manual, reason, sizeof(reason));
+		if (p == NULL && r->cur->set.n == 0)
+			snprintf(reason, sizeof(reason), "no profile at all: "
+			    "add one to %s (see profiles/examples)",
+			    r->conf->profiles_dir);
+	}
+	r->active = p;
+	if ((old == NULL) != (p == NULL) ||
+	    (old && p && strcmp(old, p->name) != 0) ||
+	    strcmp(reason, r->reason) != 0) {
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+		log_info("router profile=%s manual=%s reason=\"%s\"",
+		    p ? p->name : "none", r->manual ? "yes" : "no", reason);
+		router_event(r, "profile", json_pack("{s:s?, s:s, s:b}",
+		    "profile", p ? p->name : NULL, "reason", reason, "manual",
+		    r->manual != NULL));
+	}
+}
+
+const struct profile *
+router_choose(struct router *r, const char **reason)
+{
+	*reason = r->reason;
+	return r->active;
+}
+
+uint64_t
+router_metered_limit(struct router *r)
+{
+	if (!r->have_facts || !r->facts.metered)
+		return 0;
+	return r->conf->metered_max_size;
+}
+
+void
+router_set_facts(struct router *r, const struct net_facts *f)
+{
+	const char	*primary = "-";
+	size_t		 i;
+
+	if (r->have_facts && netfacts_equal(&r->facts, f))
+		return;
+	r->facts = *f;
+	r->have_facts = 1;
+	for (i = 0; i < f->nconn; i++)
+		if (f->conn[i].primary)
+			primary = f->conn[i].id;
+	log_info("network backend=%s primary=\"%s\" ssid=\"%s\" gateway=%s "
+	    "gateway_mac=%s connectivity=%s metered=%s vpn=%s", f->backend,
+	    primary, f->ssid, f->ngw ? f->gw[0].addr : "-",
+	    f->ngw && f->gw[0].mac[0] ? f->gw[0].mac : "-",
+	    net_connectivity_name(f->connectivity), f->metered ? "yes" : "no",
+	    f->nconn && (f->conn[0].vpn || (f->nconn > 1 && f->conn[1].vpn)) ?
+	    "yes" : "no");
+	router_event(r, "network", json_pack("{s:o}", "facts",
+	    netfacts_to_json(f)));
+
+	/* Idle sessions and verdicts on upstreams belong to the old place. */
+	pool_flush(r);
+	for (i = 0; i < r->cur->set.n; i++) {
+		r->cur->routes[i].health = HEALTH_UNKNOWN;
+		r->cur->routes[i].down_until = 0;
+	}
+	update_active(r);
+	if (f->connectivity != NETCONN_NONE &&
+	    f->connectivity != NETCONN_PORTAL && r->active != NULL) {
+		queue_flush_all(r);
+		queue_run(r);
+	}
+}
+
+/* ---- the fallback memory ---------------------------------------------- */
+
+const char *
+router_netkey(struct router *r, char *buf, size_t len)
+{
+	if (r->have_facts)
+		netfacts_key(&r->facts, buf, len);
+	else
+		snprintf(buf, len, "unknown");
+	return buf;
+}
+
+static struct fallback_memory *
+fallback_find(struct router *r, const char *netkey, const char *profile)
+{
+	size_t	i;
+
+	for (i = 0; i < FALLBACK_MEMORY_MAX; i++)
+		if (r->memory[i].netkey[0] &&
+		    strcmp(r->memory[i].netkey, netkey) == 0 &&
+		    strcmp(r->memory[i].profile, profile) == 0)
+			return &r->memory[i];
+	return NULL;
+}
+
+const struct profile *
+fallback_remembered(struct router *r, const struct profile *p)
+{
+	struct fallback_memory	*m;
+	struct profile		*use;
+	char			 key[64];
+
+	m = fallback_find(r, router_netkey(r, key, sizeof(key)), p->name);
+	if (m == NULL || (use = profile_set_find(&r->cur->set, m->use)) ==
+	    NULL)
+		return p;
+	return use;
+}
+
+static void
+fallback_save(struct router *r)
+{
+	json_t	*a = json_array();
+	char	 path[4096], tmp[4200];
+	size_t	 i;
+
+	for (i = 0; i < FALLBACK_MEMORY_MAX; i++) {
+		if (r->memory[i].netkey[0] == '\0')
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}",
+		    "network", r->memory[i].netkey, "profile",
+		    r->memory[i].profile, "use", r->memory[i].use, "when",
+		    (json_int_t)r->memory[i].when));
+	}
+	snprintf(path, sizeof(path), "%s/fallbacks.json", r->conf->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(a, tmp, JSON_INDENT(1)) == -1 ||
+	    rename(tmp, path) == -1)
+		log_warn("router: cannot save %s", path);
+	json_decref(a);
+}
+
+static void
+fallback_load(struct router *r)
+{
+	json_t		*a, *e;
+	json_error_t	 jerr;
+	char		 path[4096];
+	size_t		 i, n = 0;
+
+	snprintf(path, sizeof(path), "%s/fallbacks.json", r->conf->state_dir);
+	if ((a = json_load_file(path, 0, &jerr)) == NULL) {
+		if (access(path, F_OK) == 0)
+			log_warnx("router: %s:%d: %s; the file is ignored",
+			    path, jerr.line, jerr.text);
+		return;
+	}
+	json_array_foreach(a, i, e) {
+		const char	*net, *prof, *use;
+		json_int_t	 when = 0;
+
+		if (n >= FALLBACK_MEMORY_MAX || json_unpack(e,
+		    "{s:s, s:s, s:s, s?:I}", "network", &net, "profile",
+		    &prof, "use", &use, "when", &when) == -1 ||
+		    strlen(net) >= sizeof(r->memory[n].netkey) ||
+		    strlen(prof) >= sizeof(r->memory[n].profile) ||
+		    strlen(use) >= sizeof(r->memory[n].use))
+			continue;
+		snprintf(r->memory[n].netkey, sizeof(r->memory[n].netkey),
+		    "%s", net);
+		snprintf(r->memory[n].profile, sizeof(r->memory[n].profile),
+		    "%s", prof);
+		snprintf(r->memory[n].use, sizeof(r->memory[n].use), "%s", use);
+		r->memory[n].when = (time_t)when;
+		n++;
+	}
+	json_decref(a);
+}
+
+void
+fallback_remember(struct router *r, const struct profile *from,
+    const struct profile *used)
+{
+	struct fallback_memory	*m;
+	char			 key[64];
+	size_t			 i, oldest = 0;
+
+	router_netkey(r, key, sizeof(key));
+	m = fallback_find(r, key, from->name);
+	if (used == from) {
+		if (m != NULL) {
+			memset(m, 0, sizeof(*m));
+			fallback_save(r);
+		}
+		return;
+	}
+	if (m != NULL && strcmp(m->use, used->name) == 0)
+		return;
+	if (m == NULL) {
+		for (i = 0; i < FALLBACK_MEMORY_MAX; i++) {
+			if (r->memory[i].netkey[0] == '\0') {
+				oldest = i;
+				break;
+			}
+			if (r->memory[i].when < r->memory[oldest].when)
+				oldest = i;
+		}
+		m = &r->memory[oldest];
+	}
+	snprintf(m->netkey, sizeof(m->netkey), "%s", key);
+	snprintf(m->profile, sizeof(m->profile), "%s", from->name);
+	snprintf(m->use, sizeof(m->use), "%s", used->name);
+	m->when = time(NULL);
+	log_info("router network=%s profile=%s falls back to %s here", key,
+	    from->name, used->name);
+	fallback_save(r);
+}
+
+/* ---- life ------------------------------------------------------------- */
 
 struct router *
 router_new(struct event_base *base, struct evdns_base *dns,
@@ -108,104 +360,48 @@ router_new(struct event_base *base, struct evdns_base *dns,
     struct queue *queue)
 {
 	struct router	*r;
-	struct qmsg	**msgs = NULL;
-	size_t		 i, n = 0;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
 	r->base = base;
 	r->dns = dns;
 	r->conf = conf;
-	r->profiles = profiles;
 	r->queue = queue;
+	TAILQ_INIT(&r->retired);
 	TAILQ_INIT(&r->pool);
-	if ((r->routes = calloc(profiles->n + 1, sizeof(*r->routes))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < profiles->n; i++)
-		r->routes[i].profile = profiles->v[i];
-	if ((r->qtimer = evtimer_new(base, queue_timer, r)) == NULL)
-		fatal("evtimer_new");
-
-	if (queue_scan(queue, &msgs, &n) == -1)
-		log_warnx("queue: cannot read %s", queue_dir(queue));
-	for (i = 0; i < n; i++) {
-		/* After a restart everything queued is tried at once. */
-		if (msgs[i]->state == QSTATE_QUEUED)
-			msgs[i]->next_attempt = 0;
-		router_queued(r, msgs[i]);
-	}
-	free(msgs);
-	if (n > 0)
-		log_info("queue loaded messages=%zu dir=%s", n,
-		    queue_dir(queue));
+	r->cur = pset_new(r, profiles);
+	fallback_load(r);
+	update_active(r);
+	queue_load(r);
 	return r;
 }
 
 void
 router_free(struct router *r)
 {
-	struct pooled	*p;
-	size_t		 i;
+	struct pset	*ps;
 
-	while ((p = TAILQ_FIRST(&r->pool)) != NULL) {
-		TAILQ_REMOVE(&r->pool, p, entry);
-		event_free(p->expire);
-		smtp_client_free(p->c);
-		free(p);
+	pool_free_all(r);
+	queue_free_all(r);
+	while ((ps = TAILQ_FIRST(&r->retired)) != NULL) {
+		TAILQ_REMOVE(&r->retired, ps, entry);
+		pset_free(ps);
 	}
-	for (i = 0; i < r->nq; i++) {
-		if (r->q[i]->d)
-			delivery_abort(r->q[i]->d);
-		if (r->q[i]->req)
-			router_cancel(r->q[i]->req);
-		qmsg_free(r->q[i]->m);
-		free(r->q[i]);
-	}
-	free(r->q);
-	for (i = 0; i < r->profiles->n; i++) {
-		if (r->routes[i].ssl_ctx)
-			SSL_CTX_free(r->routes[i].ssl_ctx);
-		secret_free(r->routes[i].password);
-	}
-	free(r->routes);
-	event_free(r->qtimer);
+	pset_free(r->cur);
+	free(r->manual);
 	free(r);
 }
 
-static struct route *
-route_of(struct router *r, const struct profile *p)
-{
-	size_t	i;
-
-	for (i = 0; i < r->profiles->n; i++)
-		if (r->routes[i].profile == p)
-			return &r->routes[i];
-	fatalx("route_of: unknown profile %s", p->name);
-}
-
-const struct profile *
-router_choose(struct router *r, const char **reason)
-{
-	size_t	i;
-
-	for (i = 0; i < r->profiles->n; i++)
-		if (r->profiles->v[i]->is_default) {
-			*reason = "default profile";
-			return r->profiles->v[i];
-		}
-	*reason = "no profile is active: add one with [match] default = true";
-	return NULL;
-}
-
-/* ---- upstream health ------------------------------------------------- */
+/* ---- health ------------------------------------------------------------- */
 
 int
 router_upstream_down(struct router *r, const struct profile *p,
     const char **why)
 {
-	struct route	*rt = route_of(r, p);
+	struct route	*rt = route_find(r, p);
 
-	if (rt->health != HEALTH_DOWN || time(NULL) >= rt->down_until)
+	if (rt == NULL || rt->health != HEALTH_DOWN ||
+	    time(NULL) >= rt->down_until)
 		return 0;
 	*why = rt->last_error;
 	return 1;
@@ -215,8 +411,10 @@ void
 router_note_failure(struct router *r, const struct profile *p,
     enum smtp_client_fail class, const char *reason)
 {
-	struct route	*rt = route_of(r, p);
+	struct route	*rt = route_find(r, p);
 
+	if (rt == NULL)
+		return;
 	rt->health = HEALTH_DOWN;
 	rt->down_until = time(NULL) + UPSTREAM_DOWN_HOLD;
 	snprintf(rt->last_error, sizeof(rt->last_error), "%s", reason);
@@ -231,413 +429,42 @@ void
 router_note_ok(struct router *r, const struct profile *p,
     const char *tls_version)
 {
-	struct route	*rt = route_of(r, p);
+	struct route	*rt = route_find(r, p);
 
+	if (rt == NULL)
+		return;
 	rt->health = HEALTH_OK;
 	rt->down_until = 0;
 	rt->last_error[0] = '\0';
 	snprintf(rt->tls_version, sizeof(rt->tls_version), "%s", tls_version);
 }
 
-/* ---- upstream sessions -------------------------------------------------- */
-
-static void
-req_ready(struct smtp_client *c, void *arg)
-{
-	struct upstream_req	*req = arg;
-	router_upstream_cb	 cb = req->cb;
-	void			*cbarg = req->arg;
-
-	free(req);
-	cb(c, SCF_CONNECT, NULL, cbarg);
-}
-
-static void
-req_failed(struct smtp_client *c, enum smtp_client_fail class,
-    const char *reason, void *arg)
-{
-	struct upstream_req	*req = arg;
-	router_upstream_cb	 cb = req->cb;
-	void			*cbarg = req->arg;
-
-	router_note_failure(req->router, req->profile, class, reason);
-	smtp_client_free(c);
-	free(req);
-	cb(NULL, class, reason, cbarg);
-}
-
-static const struct smtp_client_cb req_cb = {
-	.ready = req_ready,
-	.failed = req_failed,
-	.drained = NULL,
-};
-
-struct upstream_req *
-router_connect(struct router *r, const struct profile *p,
-    router_upstream_cb cb, void *arg, char *err, size_t errlen)
-{
-	struct route			*rt = route_of(r, p);
-	struct upstream_req		*req;
-	struct smtp_client_params	 params;
-
-	if (p->tls != TLSMODE_NONE && rt->ssl_ctx == NULL &&
-	    (rt->ssl_ctx = tls_client_ctx_new(p->ca_file, err,
-	    errlen)) == NULL) {
-		router_note_failure(r, p, SCF_TLS, err);
-		return NULL;
-	}
-	if (p->auth != AUTHC_NONE && rt->password == NULL &&
-	    secret_fetch(p, &rt->password, err, errlen) == -1) {
-		router_note_failure(r, p, SCF_REFUSED, err);
-		return NULL;
-	}
-	memset(&params, 0, sizeof(params));
-	params.host = p->host;
-	params.port = p->port;
-	params.tls = p->tls;
-	params.ssl_ctx = rt->ssl_ctx;
-	params.pin = p->has_pin ? p->pin : NULL;
-	params.helo = p->helo ? p->helo : r->conf->hostname;
-	params.auth = p->auth;
-	params.user = p->user;
-	params.password = rt->password;
-	params.allow_plaintext_auth = p->allow_plaintext_auth;
-	params.tag = p->name;
-
-	if ((req = calloc(1, sizeof(*req))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	req->router = r;
-	req->profile = p;
-	req->cb = cb;
-	req->arg = arg;
-	req->c = smtp_client_new(r->base, r->dns, &params, &req_cb, req);
-	if (req->c == NULL) {
-		snprintf(err, errlen, "cannot start a session to %s",
-		    p->host);
-		free(req);
-		return NULL;
-	}
-	return req;
-}
-
 void
-router_cancel(struct upstream_req *req)
+router_note_sent(struct router *r, const char *id, const struct profile *p,
+    const char *upstream)
 {
-	smtp_client_free(req->c);
-	free(req);
-}
-
-static void
-pool_remove(struct pooled *p)
-{
-	TAILQ_REMOVE(&p->router->pool, p, entry);
-	event_free(p->expire);
-	free(p);
-}
-
-static void
-pool_expire(evutil_socket_t fd, short ev, void *arg)
-{
-	struct pooled	*p = arg;
-
-	log_debug("upstream %s %s: idle, closing", p->profile->name,
-	    smtp_client_peer(p->c));
-	smtp_client_free(p->c);
-	pool_remove(p);
-}
-
-static void
-pool_failed(struct smtp_client *c, enum smtp_client_fail class,
-    const char *reason, void *arg)
-{
-	struct pooled	*p = arg;
-
-	/* An idle session the server closed: normal, not a failure. */
-	log_debug("upstream %s: idle session ended: %s", p->profile->name,
-	    reason);
-	smtp_client_free(c);
-	pool_remove(p);
-}
-
-void
-router_put_upstream(struct router *r, const struct profile *prof,
-    struct smtp_client *c)
-{
-	struct timeval	 tv = { UPSTREAM_IDLE_KEEP, 0 };
-	struct pooled	*p;
-	unsigned	 n = 0;
-
-	TAILQ_FOREACH(p, &r->pool, entry)
-		if (p->profile == prof)
-			n++;
-	if (!smtp_client_idle(c) || n >= POOL_MAX_PER_PROFILE ||
-	    (p = calloc(1, sizeof(*p))) == NULL) {
-		smtp_client_free(c);
-		return;
-	}
-	p->router = r;
-	p->profile = prof;
-	p->c = c;
-	if ((p->expire = evtimer_new(r->base, pool_expire, p)) == NULL)
-		fatal("evtimer_new");
-	evtimer_add(p->expire, &tv);
-	smtp_client_set_cb(c, &pool_cb, p);
-	TAILQ_INSERT_HEAD(&r->pool, p, entry);
-}
-
-struct smtp_client *
-router_take_idle(struct router *r, const struct profile *prof)
-{
-	struct pooled		*p;
-	struct smtp_client	*c;
-
-	TAILQ_FOREACH(p, &r->pool, entry) {
-		if (p->profile != prof || !smtp_client_idle(p->c))
-			continue;
-		c = p->c;
-		pool_remove(p);
-		return c;
-	}
-	return NULL;
-}
-
-/* ---- the queue runner ------------------------------------------------- */
-
-unsigned
-backoff_delay(unsigned attempts, uint32_t rnd)
-{
-	unsigned	base = 60, cap = 3600;
-	unsigned	d;
-
-	if (attempts == 0)
-		attempts = 1;
-	d = attempts > 7 ? cap : base << (attempts - 1);
-	if (d > cap)
-		d = cap;
-	/* +-20%: spread retries so a reconnect doesn't send all at once. */
-	return d - d / 5 + (unsigned)(rnd % (2 * (d / 5) + 1));
-}
-
-static void
-queue_schedule(struct router *r)
-{
-	struct timeval	 tv = { 0, 0 };
-	time_t		 now = time(NULL), first = 0;
-	size_t		 i;
-	int		 any = 0;
-
-	for (i = 0; i < r->nq; i++) {
-		struct qentry	*e = r->q[i];
-
-		if (e->busy || e->m->state != QSTATE_QUEUED)
-			continue;
-		if (!any || e->m->next_attempt < first)
-			first = e->m->next_attempt;
-		any = 1;
-	}
-	evtimer_del(r->qtimer);
-	if (!any)
-		return;
-	if (r->inflight >= QUEUE_PARALLEL)
-		return;		/* a delivery's end runs the queue again */
-	tv.tv_sec = first > now ? first - now : 0;
-	evtimer_add(r->qtimer, &tv);
-}
-
-static void
-queue_timer(evutil_socket_t fd, short ev, void *arg)
-{
-	queue_run(arg);
-}
-
-static size_t
-queue_index(struct router *r, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; i < r->nq; i++)
-		if (strcmp(r->q[i]->m->id, id) == 0)
-			return i;
-	return (size_t)-1;
-}
-
-static void
-queue_forget(struct router *r, struct qentry *e)
-{
-	size_t	i = queue_index(r, e->m->id);
-
-	if (i == (size_t)-1)
-		fatalx("queue_forget: %s not in the queue", e->m->id);
-	memmove(&r->q[i], &r->q[i + 1], (r->nq - i - 1) * sizeof(*r->q));
-	r->nq--;
-	qmsg_free(e->m);
-	free(e);
-}
-
-void
-router_queued(struct router *r, struct qmsg *m)
-{
-	struct qentry	**v, *e;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL ||
-	    (v = reallocarray(r->q, r->nq + 1, sizeof(*v))) == NULL)
-		fatal("router_queued");
-	r->q = v;
-	e->router = r;
-	e->m = m;
-	r->q[r->nq++] = e;
-	queue_schedule(r);
-}
-
-/* An attempt ended: settle the message's fate. */
-static void
-attempt_done(struct qentry *e, enum delivery_result res, const char *reason)
-{
-	struct router	*r = e->router;
-	struct qmsg	*m = e->m;
-	uint32_t	 rnd = 0;
-	double		 delay = now_monotonic() - e->t_start;
-
-	e->busy = 0;
-	e->req = NULL;
-	e->d = NULL;
-	r->inflight--;
-	m->attempts++;
-	free(m->last_error);
-	m->last_error = strdup(reason ? reason : "");
-	switch (res) {
-	case DELIVERY_OK:
-		log_info("%s queue delivered profile=%s from=<%s> attempts=%u "
-		    "delay=%.3fs reply=\"%s\"", m->id, e->profile->name,
-		    m->from, m->attempts, delay, reason);
-		if (queue_remove(r->queue, m->id) == -1)
-			log_warn("%s queue: cannot remove after delivery",
-			    m->id);
-		queue_forget(r, e);
-		break;
-	case DELIVERY_TEMPFAIL:
-		getrandom(&rnd, sizeof(rnd), 0);
-		m->next_attempt = time(NULL) + backoff_delay(m->attempts, rnd);
-		log_info("%s queue deferred attempts=%u retry_in=%llds "
-		    "error=\"%s\"", m->id, m->attempts,
-		    (long long)(m->next_attempt - time(NULL)), m->last_error);
-		if (queue_update(r->queue, m) == -1)
-			log_warn("%s queue: cannot update envelope", m->id);
-		break;
-	case DELIVERY_PERMFAIL:
-		m->state = QSTATE_FAILED;
-		log_warnx("%s queue failed attempts=%u error=\"%s\"; see "
-		    "roamsmtpctl queue, then retry or delete it", m->id,
-		    m->attempts, m->last_error);
-		if (queue_update(r->queue, m) == -1)
-			log_warn("%s queue: cannot update envelope", m->id);
-		break;
-	}
-	queue_schedule(r);
-}
-
-static void
-attempt_delivered(struct delivery *d, enum delivery_result res,
-    const char *reason, struct smtp_client *c, void *arg)
-{
-	struct qentry	*e = arg;
-
-	if (c != NULL) {
-		router_note_ok(e->router, e->profile,
-		    smtp_client_tls_version(c));
-		router_put_upstream(e->router, e->profile, c);
-	}
-	attempt_done(e, res, reason);
-}
-
-static void
-attempt_deliver(struct qentry *e, struct smtp_client *c)
-{
-	char	err[600];
-
-	e->d = delivery_start(c, e->router->queue, e->m, attempt_delivered,
-	    e, err, sizeof(err));
-	if (e->d == NULL) {
-		int	perm = errno == EOPNOTSUPP;
-
-		router_put_upstream(e->router, e->profile, c);
-		attempt_done(e, perm ? DELIVERY_PERMFAIL : DELIVERY_TEMPFAIL,
-		    err);
-	}
-}
-
-static void
-attempt_connected(struct smtp_client *c, enum smtp_client_fail class,
-    const char *reason, void *arg)
-{
-	struct qentry	*e = arg;
-
-	e->req = NULL;
-	if (c == NULL) {
-		attempt_done(e, DELIVERY_TEMPFAIL, reason);
-		return;
-	}
-	attempt_deliver(e, c);
-}
-
-static void
-attempt_start(struct router *r, struct qentry *e)
-{
-	struct smtp_client	*c;
-	const char		*reason;
-	char			 err[600];
-
-	e->busy = 1;
-	e->t_start = now_monotonic();
-	r->inflight++;
-	if ((e->profile = router_choose(r, &reason)) == NULL) {
-		attempt_done(e, DELIVERY_TEMPFAIL, reason);
-		return;
-	}
-	log_debug("%s queue attempt=%u profile=%s", e->m->id,
-	    e->m->attempts + 1, e->profile->name);
-	if ((c = router_take_idle(r, e->profile)) != NULL) {
-		attempt_deliver(e, c);
-		return;
-	}
-	e->req = router_connect(r, e->profile, attempt_connected, e, err,
-	    sizeof(err));
-	if (e->req == NULL)
-		attempt_done(e, DELIVERY_TEMPFAIL, err);
-}
-
-static void
-queue_run(struct router *r)
-{
-	time_t	now = time(NULL);
-	size_t	i;
-
-	/* attempt_start may finish at once and reshape r->q: restart the
-	 * scan after each one. */
-	for (i = 0; i < r->nq && r->inflight < QUEUE_PARALLEL; i++) {
-		struct qentry	*e = r->q[i];
-
-		if (e->busy || e->m->state != QSTATE_QUEUED ||
-		    e->m->next_attempt > now)
-			continue;
-		attempt_start(r, e);
-		i = (size_t)-1;
-	}
-	queue_schedule(r);
+	router_event(r, "sent", json_pack("{s:s, s:s, s:s}", "id", id,
+	    "profile", p->name, "upstream", upstream));
 }
 
 /* ---- control commands ------------------------------------------------- */
 
+static json_t *
+profile_upstream_json(const struct profile *p)
+{
+	char	where[300];
+
+	snprintf(where, sizeof(where), strchr(p->host, ':') ? "[%s]:%u" :
+	    "%s:%u", p->host, p->port);
+	return json_string(where);
+}
+
 json_t *
 router_status_json(struct router *r)
 {
-	const struct profile	*p;
-	const char		*reason;
-	json_t			*o, *listen, *prof = json_null(), *up;
+	const struct profile	*p = r->active, *via;
+	json_t			*listen, *prof = json_null(), *up;
 	size_t			 i, queued = 0, failed = 0;
-	char			 where[300];
 
 	listen = json_array();
 	for (i = 0; i < r->conf->nlisten; i++)
@@ -651,14 +478,15 @@ router_status_json(struct router *r)
 	}
 	up = json_pack("{s:s, s:n, s:n}", "state", "unknown", "last_error",
 	    "tls_version");
-	if ((p = router_choose(r, &reason)) != NULL) {
-		struct route	*rt = route_of(r, p);
+	if (p != NULL) {
+		struct route	*rt;
 
-		snprintf(where, sizeof(where), strchr(p->host, ':') ?
-		    "[%s]:%u" : "%s:%u", p->host, p->port);
-		prof = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name,
-		    "upstream", where, "tls", tls_mode_name(p->tls), "auth",
-		    auth_choice_name(p->auth), "reason", reason);
+		via = fallback_remembered(r, p);
+		rt = route_find(r, via);
+		prof = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s?}", "name",
+		    p->name, "upstream", profile_upstream_json(via), "tls",
+		    tls_mode_name(via->tls), "auth", auth_choice_name(via->auth),
+		    "reason", r->reason, "via", via != p ? via->name : NULL);
 		json_decref(up);
 		up = json_pack("{s:s, s:o, s:o}", "state",
 		    health_names[rt->health], "last_error",
@@ -666,103 +494,112 @@ router_status_json(struct router *r)
 		    json_null(), "tls_version", rt->tls_version[0] ?
 		    json_string(rt->tls_version) : json_null());
 	}
-	o = json_pack("{s:b, s:s, s:i, s:o, s:o, s:s?, s:o, s:{s:i, s:i}}",
-	    "ok", 1, "version", ROAMSMTP_VERSION, "pid", (int)getpid(),
-	    "listen", listen, "profile", prof, "reason",
-	    p ? NULL : reason, "upstream", up, "queue", "queued", (int)queued,
-	    "failed", (int)failed);
-	return o;
-}
-
-static json_t *
-qmsg_json(const struct qentry *e)
-{
-	const struct qmsg	*m = e->m;
-	json_t			*rcpt = json_array();
-	size_t			 i;
-
-	for (i = 0; i < m->nrcpt; i++)
-		json_array_append_new(rcpt, json_string(m->rcpt[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:I, s:s?, "
-	    "s:s?, s:b}", "id", m->id,
-	    "state", e->busy ? "sending" : qstate_name(m->state),
-	    "from", m->from, "rcpt", rcpt, "size", (json_int_t)m->size,
-	    "created", (json_int_t)m->created, "attempts", (int)m->attempts,
-	    "next_attempt", (json_int_t)m->next_attempt,
-	    "last_error", m->last_error, "subject", m->subject,
-	    "busy", e->busy);
+	return json_pack("{s:b, s:s, s:i, s:o, s:o, s:s, s:s?, s:o, s:o, "
+	    "s:{s:i, s:i}}", "ok", 1, "version", ROAMSMTP_VERSION, "pid",
+	    (int)getpid(), "listen", listen, "profile", prof, "reason",
+	    r->reason, "manual", r->manual, "network", r->have_facts ?
+	    netfacts_to_json(&r->facts) : json_null(), "upstream", up,
+	    "queue", "queued", (int)queued, "failed", (int)failed);
 }
 
 json_t *
-router_queue_json(struct router *r)
+router_profiles_json(struct router *r)
 {
-	json_t	*a = json_array();
-	size_t	 i;
+	static const struct net_facts	 none;
+	const struct net_facts		*f = r->have_facts ? &r->facts : &none;
+	json_t				*a = json_array();
+	char				 why[512];
+	size_t				 i;
+	int				 score, m;
 
-	for (i = 0; i < r->nq; i++)
-		json_array_append_new(a, qmsg_json(r->q[i]));
-	return json_pack("{s:b, s:o}", "ok", 1, "messages", a);
-}
+	for (i = 0; i < r->cur->set.n; i++) {
+		const struct profile	*p = r->cur->set.v[i];
 
-json_t *
-router_flush(struct router *r)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < r->profiles->n; i++)
-		r->routes[i].down_until = 0;
-	for (i = 0; i < r->nq; i++) {
-		if (r->q[i]->m->state != QSTATE_QUEUED)
-			continue;
-		r->q[i]->m->next_attempt = 0;
-		n++;
+		m = profile_matches(p, f, &score, why, sizeof(why));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:i, s:b, "
+		    "s:i, s:s, s:b, s:s?}", "name", p->name, "upstream",
+		    profile_upstream_json(p), "default", p->is_default,
+		    "priority", p->priority, "matches", m, "score",
+		    m ? score : 0, "why", why, "active", p == r->active,
+		    "fallback", p->fallback));
 	}
-	log_info("queue flush messages=%zu", n);
-	queue_run(r);
-	return json_pack("{s:b, s:i}", "ok", 1, "flushed", (int)n);
+	return json_pack("{s:b, s:s?, s:s?, s:s, s:o}", "ok", 1, "active",
+	    r->active ? r->active->name : NULL, "manual", r->manual,
+	    "reason", r->reason, "profiles", a);
 }
 
 json_t *
-router_retry(struct router *r, const char *id)
+router_use(struct router *r, const char *name)
 {
-	size_t		 i = queue_index(r, id);
-	struct qentry	*e;
-
-	if (i == (size_t)-1)
-		return control_error("no message %s in the queue; list them "
-		    "with: roamsmtpctl queue", id);
-	e = r->q[i];
-	if (e->busy)
-		return control_error("message %s is being sent right now",
-		    id);
-	e->m->state = QSTATE_QUEUED;
-	e->m->next_attempt = 0;
-	if (queue_update(r->queue, e->m) == -1)
-		log_warn("%s queue: cannot update envelope", id);
-	log_info("%s queue retry requested", id);
-	queue_run(r);
-	return json_pack("{s:b, s:s}", "ok", 1, "id", id);
-}
-
-json_t *
-router_delete(struct router *r, const char *id)
-{
-	size_t		 i = queue_index(r, id);
-	struct qentry	*e;
-
-	if (i == (size_t)-1)
-		return control_error("no message %s in the queue; list them "
-		    "with: roamsmtpctl queue", id);
-	e = r->q[i];
-	if (e->busy)
-		return control_error("message %s is being sent right now; "
-		    "try again in a moment", id);
-	if (queue_remove(r->queue, id) == -1) {
-		return control_error("cannot delete %s: %s", id,
-		    strerror(errno));
+	if (name == NULL || name[0] == '\0')
+		return control_error("use needs a profile name, or auto");
+	free(r->manual);
+	r->manual = NULL;
+	if (strcmp(name, "auto") != 0) {
+		if (profile_set_find(&r->cur->set, name) == NULL)
+			return control_error("no profile named '%.64s'; list "
+			    "them with: roamsmtpctl profiles", name);
+		if ((r->manual = strdup(name)) == NULL)
+			fatal("strdup");
 	}
-	log_info("%s queue deleted by the user", id);
-	queue_forget(r, e);
-	queue_schedule(r);
-	return json_pack("{s:b, s:s}", "ok", 1, "id", id);
+	log_info("router use %s", r->manual ? r->manual : "auto");
+	update_active(r);
+	if (r->active != NULL) {
+		queue_flush_all(r);
+		queue_run(r);
+	}
+	return json_pack("{s:b, s:s?, s:s?, s:s}", "ok", 1, "active",
+	    r->active ? r->active->name : NULL, "manual", r->manual,
+	    "reason", r->reason);
+}
+
+json_t *
+router_reload(struct router *r)
+{
+	struct profile_set	 set = { NULL, 0 };
+	struct pset		*old;
+	struct diag		 d;
+	char			 msg[2048];
+	size_t			 i, n = 0;
+	json_t			*reply;
+
+	diag_init(&d);
+	if (profile_set_load(r->conf->profiles_dir, &set, &d) == -1 ||
+	    d.nerrors > 0) {
+		for (i = 0; i < d.n && n < sizeof(msg) - 1; i++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s",
+			    i ? "; " : "", d.msgs[i]);
+		log_warnx("router reload refused: %s", msg);
+		reply = control_error("%s; kept the previous configuration",
+		    msg);
+		profile_set_free(&set);
+		diag_free(&d);
+		return reply;
+	}
+	for (i = 0; i < d.n; i++)
+		log_warnx("%s", d.msgs[i]);
+	diag_free(&d);
+
+	/* The old generation lives on while sessions use it. */
+	old = r->cur;
+	TAILQ_INSERT_TAIL(&r->retired, old, entry);
+	r->cur = pset_new(r, &set);
+	pool_flush(r);
+	router_release(r, old);
+	if (r->manual && profile_set_find(&r->cur->set, r->manual) == NULL) {
+		log_warnx("router reload: the chosen profile %s is gone; "
+		    "back to automatic", r->manual);
+		free(r->manual);
+		r->manual = NULL;
+	}
+	r->active = NULL;
+	update_active(r);
+	log_info("router reloaded profiles=%zu generation=%u", r->cur->set.n,
+	    r->cur->generation);
+	if (r->active != NULL) {
+		queue_flush_all(r);
+		queue_run(r);
+	}
+	return json_pack("{s:b, s:i}", "ok", 1, "profiles",
+	    (int)r->cur->set.n);
 }

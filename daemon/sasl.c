@@ -28,8 +28,14 @@ sasl_b64_decode(const char *text, size_t *outlen)
 	char	*out;
 	int	 n;
 
-	/* EVP_DecodeBlock wants whole quanta and counts padding as data. */
+	/* EVP_DecodeBlock wants whole quanta, counts padding as data and
+	 * takes '=' anywhere: allow it only at the end, at most twice. */
 	if (len % 4 != 0 || len > (1u << 20))
+		return NULL;
+	while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
+		pad++;
+	if (strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/") != len - pad)
 		return NULL;
 	if ((out = malloc(len / 4 * 3 + 1)) == NULL)
 		return NULL;
@@ -39,10 +45,6 @@ sasl_b64_decode(const char *text, size_t *outlen)
 		free(out);
 		return NULL;
 	}
-	if (len >= 1 && text[len - 1] == '=')
-		pad++;
-	if (len >= 2 && text[len - 2] == '=')
-		pad++;
 	*outlen = (size_t)n - pad;
 	out[*outlen] = '\0';
 	return out;

@@ -24,6 +24,9 @@
 #define DEFAULT_MAX_MESSAGE_SIZE	(64u * 1024 * 1024)
 #define DEFAULT_MAX_RECIPIENTS		1000	/* RFC 5321 4.5.3.1.8 asks >= 100 */
 #define DEFAULT_MAX_SESSIONS		500
+/* On a metered network (a phone hotspot) bigger messages wait for another
+ * network, or for the user to send them anyway. */
+#define DEFAULT_METERED_MAX_SIZE	(1024u * 1024)
 
 /* RFC 5321 4.5.3.2 timeouts, in seconds. */
 #define TIMEOUT_SERVER_COMMAND	300	/* 4.5.3.2.7 server waiting for a command */

@@ -106,7 +106,9 @@ struct smtp_session {
 	size_t			 nrcpt;
 	char			 pending_rcpt[SMTP_PATH_MAX + 1];
 	char			 queue_reason[512];
-	const struct profile	*profile;
+	const struct profile	*profile;	/* the one in use */
+	struct pset		*pset;		/* holds profile */
+	uint64_t		 metered_limit;	/* 0 unless metered */
 	struct smtp_client	*up;
 	struct upstream_req	*upreq;
 	int			 up_retried;
@@ -139,7 +141,8 @@ static void	session_commit(struct smtp_session *, const char *);
 static void	up_failed(struct smtp_client *, enum smtp_client_fail,
 		    const char *, void *);
 static void	up_drained(struct smtp_client *, void *);
-static void	session_connected(struct smtp_client *, enum smtp_client_fail,
+static void	session_connected(struct smtp_client *,
+		    const struct profile *, enum smtp_client_fail,
 		    const char *, void *);
 
 static const struct smtp_client_cb session_up_cb = {
@@ -267,6 +270,10 @@ session_reset(struct smtp_session *s)
 	s->up_dead = 0;
 	s->mail_deferred = 0;
 	s->refused = 0;
+	s->metered_limit = 0;
+	s->profile = NULL;
+	router_release(s->ctx->router, s->pset);
+	s->pset = NULL;
 	s->data_bytes = 0;
 	msgcopy_discard(&s->copy);
 	if (s->state != SS_CONNECTED && s->state != SS_CLOSING)
@@ -424,6 +431,7 @@ static void
 proceed_mail(struct smtp_session *s, const char *args)
 {
 	struct router		*router = s->ctx->router;
+	const struct profile	*used;
 	const char		*why, *reason;
 	char			 err[512];
 	enum smtp_path_error	 e;
@@ -455,11 +463,22 @@ proceed_mail(struct smtp_session *s, const char *args)
 		session_queue_mode(s, reason);
 		return;
 	}
+	s->pset = router_hold(router);
+	s->metered_limit = router_metered_limit(router);
+	if (s->metered_limit && s->params.size > s->metered_limit) {
+		snprintf(err, sizeof(err), "metered network: messages over "
+		    "%llu octets wait for another network (send one anyway "
+		    "with: roamsmtpctl retry ID)",
+		    (unsigned long long)s->metered_limit);
+		session_queue_mode(s, err);
+		return;
+	}
 	if (router_upstream_down(router, s->profile, &why)) {
 		session_queue_mode(s, why);
 		return;
 	}
-	if ((s->up = router_take_idle(router, s->profile)) != NULL) {
+	if ((s->up = router_take_idle(router, s->profile, &used)) != NULL) {
+		s->profile = used;
 		smtp_client_set_cb(s->up, &session_up_cb, s);
 		session_send_mail(s);
 		return;
@@ -487,8 +506,8 @@ session_queue_mode(struct smtp_session *s, const char *reason)
 
 /* router_connect() finished. */
 static void
-session_connected(struct smtp_client *c, enum smtp_client_fail class,
-    const char *reason, void *arg)
+session_connected(struct smtp_client *c, const struct profile *used,
+    enum smtp_client_fail class, const char *reason, void *arg)
 {
 	struct smtp_session	*s = arg;
 
@@ -499,6 +518,7 @@ session_connected(struct smtp_client *c, enum smtp_client_fail class,
 		session_process(s);
 		return;
 	}
+	s->profile = used;
 	s->up = c;
 	smtp_client_set_cb(c, &session_up_cb, s);
 	session_send_mail(s);
@@ -970,6 +990,9 @@ dot_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	    (unsigned long long)s->df.size, r->code,
 	    now_monotonic() - s->t_mail);
 	router_note_ok(s->ctx->router, s->profile, smtp_client_tls_version(c));
+	if (SMTP_REPLY_CLASS(r) == 2)
+		router_note_sent(s->ctx->router, s->id, s->profile,
+		    smtp_client_peer(c));
 	session_drop_upstream(s, 1);
 	session_reset(s);
 	session_process(s);
@@ -1036,6 +1059,9 @@ session_commit(struct smtp_session *s, const char *why)
 	m->smtputf8 = s->params.smtputf8;
 	m->created = time(NULL);
 	m->last_error = strdup(why);
+	/* The upstream just failed (or there is none): the router's hold
+	 * and network changes decide; no instant second try. */
+	m->next_attempt = m->created + UPSTREAM_DOWN_HOLD;
 	/* The copy holds the terminator ".\r\n" too: leave it out. */
 	if (msgcopy_commit(&s->copy, s->data_bytes - 3, m) == -1) {
 		saved = errno;
@@ -1083,6 +1109,18 @@ session_data(struct smtp_session *s)
 		}
 		if (s->df.error == DATA_OK)
 			msgcopy_add(&s->copy, v.iov_base, used);
+		if (s->metered_limit && s->data_bytes > s->metered_limit &&
+		    s->mode == MODE_ONLINE && s->up != NULL) {
+			/* Too big for a metered network: the upstream drops
+			 * the partial message when we close; it waits. */
+			session_drop_upstream(s, 0);
+			s->up_dead = 1;
+			snprintf(s->queue_reason, sizeof(s->queue_reason),
+			    "metered network: messages over %llu octets wait "
+			    "for another network (send one anyway with: "
+			    "roamsmtpctl retry ID)",
+			    (unsigned long long)s->metered_limit);
+		}
 		forward = s->df.error == DATA_OK && s->mode == MODE_ONLINE &&
 		    s->up != NULL && !s->up_dead;
 		if (forward)

@@ -4,9 +4,9 @@
 set -eu
 
 build="build-essential cmake pkg-config libevent-dev libssl-dev
-       libglib2.0-dev libjansson-dev"
+       libglib2.0-dev libjansson-dev libnm-dev"
 test="libcmocka-dev python3-aiosmtpd swaks libnet-ssleay-perl curl msmtp
-      openssl util-linux procps iproute2"
+      openssl util-linux procps iproute2 python3-dbusmock dbus-daemon"
 bench="postfix socat"
 
 want=$build

@@ -1,8 +1,8 @@
-/* profile.c - see profile.h. */
+/* profile.c - one profile file: see profile.h.  [match] is in
+ * profile_match.c, the folder as a whole in profile_set.c. */
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +14,18 @@
 
 #include "diag.h"
 #include "profile.h"
+#include "profile_int.h"
 
 #define PIN_PREFIX	"sha256//"
 /* base64 of 32 bytes: 43 characters and one '=' of padding. */
 #define PIN_B64_LEN	44
-#define PROFILE_SUFFIX	".conf"
 
-static const char *const match_keys[] = { "default", "priority", NULL };
-/* Network matching comes later; these keys are known, just not yet used. */
-static const char *const match_keys_later[] = { "ssid", "bssid",
-	"connection", "uuid", "gateway-mac", "subnet", "dns-domain", "vpn",
-	"connectivity", NULL };
+static const char *const match_keys[] = { "connection", "uuid", "ssid",
+	"bssid", "gateway-mac", "subnet", "dns-domain", "vpn", "connectivity",
+	"default", "priority", NULL };
 static const char *const upstream_keys[] = { "host", "port", "tls", "auth",
 	"user", "password-command", "password-file", "ca-file", "pin",
-	"allow-plaintext-auth", "helo", NULL };
+	"allow-plaintext-auth", "helo", "fallback", NULL };
 static const char *const groups[] = { "match", "upstream", NULL };
 
 static const char *const tls_names[] = {
@@ -42,15 +40,6 @@ static const char *const auth_names[] = {
 	[AUTHC_PLAIN] = "plain",
 	[AUTHC_LOGIN] = "login",
 	[AUTHC_CRAM_MD5] = "cram-md5",
-};
-
-/* What is being parsed: the file, its text (for line numbers), its keys. */
-struct pctx {
-	const char	*path;
-	char		*dir;
-	const char	*text;
-	GKeyFile	*kf;
-	struct diag	*d;
 };
 
 const char *
@@ -104,8 +93,8 @@ profile_parse_pin(const char *text, unsigned char out[PROFILE_PIN_LEN])
 	return 0;
 }
 
-static int
-key_line(struct pctx *c, const char *group, const char *key)
+int
+pctx_key_line(struct pctx *c, const char *group, const char *key)
 {
 	int	line = conf_key_line(c->text, group, key);
 
@@ -117,8 +106,8 @@ key_line(struct pctx *c, const char *group, const char *key)
  * as written: no GKeyFile escapes, so a password-command may hold
  * backslashes.  An empty value is an error.
  */
-static char *
-get(struct pctx *c, const char *group, const char *key)
+char *
+pctx_get(struct pctx *c, const char *group, const char *key)
 {
 	char	*v;
 
@@ -129,13 +118,13 @@ get(struct pctx *c, const char *group, const char *key)
 		return NULL;
 	g_strstrip(v);
 	if (*v == '\0') {
-		diag_error(c->d, c->path, key_line(c, group, key), group, key,
-		    "empty value; give a value or remove the line");
+		diag_error(c->d, c->path, pctx_key_line(c, group, key), group,
+		    key, "empty value; give a value or remove the line");
 		g_free(v);
 		return NULL;
 	}
 	if (strcmp(key, "password-command") != 0 && strstr(v, " #") != NULL)
-		diag_warning(c->d, c->path, key_line(c, group, key), group,
+		diag_warning(c->d, c->path, pctx_key_line(c, group, key), group,
 		    key, "'%s': a '#' after a value is part of the value; "
 		    "put comments on their own line", v);
 	return v;
@@ -146,7 +135,7 @@ get_path(struct pctx *c, const char *group, const char *key)
 {
 	char	*v, *p;
 
-	if ((v = get(c, group, key)) == NULL)
+	if ((v = pctx_get(c, group, key)) == NULL)
 		return NULL;
 	p = conf_path_resolve(c->dir, v);
 	g_free(v);
@@ -159,11 +148,11 @@ get_bool(struct pctx *c, const char *group, const char *key, int *out)
 	char	*v;
 	int	 r = 0;
 
-	if ((v = get(c, group, key)) == NULL)
+	if ((v = pctx_get(c, group, key)) == NULL)
 		return 0;
 	if (conf_parse_bool(v, out) == -1) {
-		diag_error(c->d, c->path, key_line(c, group, key), group, key,
-		    "'%s' is not a boolean; write true or false", v);
+		diag_error(c->d, c->path, pctx_key_line(c, group, key), group,
+		    key, "'%s' is not a boolean; write true or false", v);
 		r = -1;
 	}
 	g_free(v);
@@ -205,7 +194,7 @@ in_list(const char *word, const char *const *list)
 static void
 check_keys(struct pctx *c, const char *group, const char *const *known)
 {
-	gchar		**keys;
+	gchar		**keys, *all;
 	const char	 *hint;
 	gsize		  i, n;
 	int		  line;
@@ -214,22 +203,16 @@ check_keys(struct pctx *c, const char *group, const char *const *known)
 	for (i = 0; keys != NULL && i < n; i++) {
 		if (in_list(keys[i], known))
 			continue;
-		line = key_line(c, group, keys[i]);
-		if (known == match_keys && in_list(keys[i], match_keys_later))
-			diag_error(c->d, c->path, line, group, keys[i],
-			    "matching by network is not supported yet; "
-			    "[match] accepts only default and priority for "
-			    "now");
-		else if ((hint = conf_suggest(keys[i], known)) != NULL)
+		line = pctx_key_line(c, group, keys[i]);
+		if ((hint = conf_suggest(keys[i], known)) != NULL)
 			diag_error(c->d, c->path, line, group, keys[i],
 			    "unknown key; did you mean %s?", hint);
-		else
+		else {
+			all = g_strjoinv(", ", (gchar **)known);
 			diag_error(c->d, c->path, line, group, keys[i],
-			    "unknown key; [%s] accepts %s", group,
-			    known == match_keys ? "default, priority" :
-			    "host, port, tls, auth, user, password-command, "
-			    "password-file, ca-file, pin, allow-plaintext-auth, "
-			    "helo");
+			    "unknown key; [%s] accepts %s", group, all);
+			g_free(all);
+		}
 	}
 	g_strfreev(keys);
 }
@@ -265,54 +248,34 @@ check_groups(struct pctx *c)
 }
 
 static void
-parse_match(struct pctx *c, struct profile *p)
-{
-	char	*v, *end;
-	long	 n;
-
-	get_bool(c, "match", "default", &p->is_default);
-	if ((v = get(c, "match", "priority")) != NULL) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (*end != '\0' || errno != 0 || n < -1000 || n > 1000)
-			diag_error(c->d, c->path,
-			    key_line(c, "match", "priority"), "match",
-			    "priority", "'%s' is not a priority; write a "
-			    "number from -1000 to 1000 (higher wins)", v);
-		else
-			p->priority = (int)n;
-		g_free(v);
-	}
-}
-
-static void
 parse_tls_auth(struct pctx *c, struct profile *p, int *auth_set)
 {
 	char	*v;
 	size_t	 i;
 
-	if ((v = get(c, "upstream", "tls")) != NULL) {
+	if ((v = pctx_get(c, "upstream", "tls")) != NULL) {
 		for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
 			if (strcmp(v, tls_names[i]) == 0)
 				break;
 		if (i == sizeof(tls_names) / sizeof(tls_names[0]))
-			diag_error(c->d, c->path, key_line(c, "upstream", "tls"),
-			    "upstream", "tls", "'%s' is not one of starttls, "
+			diag_error(c->d, c->path,
+			    pctx_key_line(c, "upstream", "tls"), "upstream",
+			    "tls", "'%s' is not one of starttls, "
 			    "tls, none", v);
 		else
 			p->tls = (enum tls_mode)i;
 		g_free(v);
 	}
 	*auth_set = 0;
-	if ((v = get(c, "upstream", "auth")) != NULL) {
+	if ((v = pctx_get(c, "upstream", "auth")) != NULL) {
 		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
 			if (strcmp(v, auth_names[i]) == 0)
 				break;
 		if (i == sizeof(auth_names) / sizeof(auth_names[0]))
 			diag_error(c->d, c->path,
-			    key_line(c, "upstream", "auth"), "upstream", "auth",
-			    "'%s' is not one of auto, plain, login, cram-md5, "
-			    "none", v);
+			    pctx_key_line(c, "upstream", "auth"), "upstream",
+			    "auth", "'%s' is not one of auto, plain, login, "
+			    "cram-md5, none", v);
 		else {
 			p->auth = (enum auth_choice)i;
 			*auth_set = 1;
@@ -338,10 +301,10 @@ parse_port(struct pctx *c, struct profile *p)
 		p->port = 587;
 		break;
 	}
-	if ((v = get(c, "upstream", "port")) == NULL)
+	if ((v = pctx_get(c, "upstream", "port")) == NULL)
 		return;
 	if (!g_ascii_string_to_unsigned(v, 10, 1, 65535, &n, NULL))
-		diag_error(c->d, c->path, key_line(c, "upstream", "port"),
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "port"),
 		    "upstream", "port", "'%s' is not a port number; write a "
 		    "number from 1 to 65535", v);
 	else
@@ -355,8 +318,8 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	const char	*src;
 	int		 line;
 
-	p->user = get(c, "upstream", "user");
-	p->password_command = get(c, "upstream", "password-command");
+	p->user = pctx_get(c, "upstream", "user");
+	p->password_command = pctx_get(c, "upstream", "password-command");
 	p->password_file = get_path(c, "upstream", "password-file");
 	get_bool(c, "upstream", "allow-plaintext-auth",
 	    &p->allow_plaintext_auth);
@@ -364,7 +327,7 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	if (!auth_set)
 		p->auth = p->user != NULL ? AUTHC_AUTO : AUTHC_NONE;
 	if (p->auth != AUTHC_NONE && p->user == NULL) {
-		diag_error(c->d, c->path, key_line(c, "upstream", "auth"),
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "auth"),
 		    "upstream", "auth", "'%s' needs a user; add user = "
 		    "your login, or write auth = none", auth_choice_name(p->auth));
 		return;
@@ -374,26 +337,26 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	if (p->auth == AUTHC_NONE) {
 		if (p->password_command != NULL || p->password_file != NULL)
 			diag_warning(c->d, c->path,
-			    key_line(c, "upstream", src), "upstream", src,
+			    pctx_key_line(c, "upstream", src), "upstream", src,
 			    "ignored: no AUTH is used (auth = none)");
 		return;
 	}
 	if (p->password_command != NULL && p->password_file != NULL) {
 		diag_error(c->d, c->path,
-		    key_line(c, "upstream", "password-file"), "upstream",
+		    pctx_key_line(c, "upstream", "password-file"), "upstream",
 		    "password-file", "both password-command and password-file "
 		    "are set; keep one of them");
 		return;
 	}
 	if (p->password_command == NULL && p->password_file == NULL) {
-		diag_error(c->d, c->path, key_line(c, "upstream", "user"),
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "user"),
 		    "upstream", "user", "no password for '%s'; add "
 		    "password-command = ... or password-file = ... (mode 0600)",
 		    p->user);
 		return;
 	}
 	if (p->tls == TLSMODE_NONE && !p->allow_plaintext_auth) {
-		line = key_line(c, "upstream", "tls");
+		line = pctx_key_line(c, "upstream", "tls");
 		diag_error(c->d, c->path, line, "upstream", "tls",
 		    "'none' would send the password unencrypted; use tls = "
 		    "starttls or tls, or add allow-plaintext-auth = yes if "
@@ -408,15 +371,16 @@ parse_tls_files(struct pctx *c, struct profile *p)
 
 	if ((p->ca_file = get_path(c, "upstream", "ca-file")) != NULL &&
 	    access(p->ca_file, R_OK) == -1)
-		diag_error(c->d, c->path, key_line(c, "upstream", "ca-file"),
-		    "upstream", "ca-file", "cannot read %s: %s; give a file "
+		diag_error(c->d, c->path,
+		    pctx_key_line(c, "upstream", "ca-file"), "upstream",
+		    "ca-file", "cannot read %s: %s; give a file "
 		    "of PEM certificates, or remove the line to use the "
 		    "system store", p->ca_file, strerror(errno));
-	if ((v = get(c, "upstream", "pin")) != NULL) {
+	if ((v = pctx_get(c, "upstream", "pin")) != NULL) {
 		if (profile_parse_pin(v, p->pin) == -1)
 			diag_error(c->d, c->path,
-			    key_line(c, "upstream", "pin"), "upstream", "pin",
-			    "'%s' is not a pin; write sha256// and the base64 "
+			    pctx_key_line(c, "upstream", "pin"), "upstream",
+			    "pin", "'%s' is not a pin; write sha256// and the base64 "
 			    "of the SHA-256 of the server's public key (44 "
 			    "characters, ending in '='), as the error of a "
 			    "first connection shows it", v);
@@ -425,9 +389,28 @@ parse_tls_files(struct pctx *c, struct profile *p)
 		g_free(v);
 	}
 	if (p->tls == TLSMODE_NONE && (p->has_pin || p->ca_file != NULL))
-		diag_warning(c->d, c->path, key_line(c, "upstream", "tls"),
+		diag_warning(c->d, c->path, pctx_key_line(c, "upstream", "tls"),
 		    "upstream", "tls", "'none': pin and ca-file are not used "
 		    "without TLS");
+}
+
+/* Only the name here: whether that profile exists is profile_set_load's. */
+static void
+parse_fallback(struct pctx *c, struct profile *p)
+{
+	int	line;
+
+	if ((p->fallback = pctx_get(c, "upstream", "fallback")) == NULL)
+		return;
+	line = pctx_key_line(c, "upstream", "fallback");
+	if (!valid_name(p->fallback))
+		diag_error(c->d, c->path, line, "upstream", "fallback", "'%s' "
+		    "is not a profile name; write the name of another profile "
+		    "file, without .conf", p->fallback);
+	else if (strcmp(p->fallback, p->name) == 0)
+		diag_error(c->d, c->path, line, "upstream", "fallback", "'%s' "
+		    "is this profile; name another one, or remove the line",
+		    p->fallback);
 }
 
 static void
@@ -440,25 +423,26 @@ parse_upstream(struct pctx *c, struct profile *p)
 		    "[upstream] with host = your mail server");
 		return;
 	}
-	if ((p->host = get(c, "upstream", "host")) == NULL) {
+	if ((p->host = pctx_get(c, "upstream", "host")) == NULL) {
 		if (!g_key_file_has_key(c->kf, "upstream", "host", NULL))
 			diag_error(c->d, c->path,
 			    conf_group_line(c->text, "upstream"), "upstream",
 			    "host", "missing; add host = your mail server's "
 			    "name");
 	} else if (has_space(p->host))
-		diag_error(c->d, c->path, key_line(c, "upstream", "host"),
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "host"),
 		    "upstream", "host", "'%s' is not a host name; write one "
 		    "name or address", p->host);
 	parse_tls_auth(c, p, &auth_set);
 	parse_port(c, p);
 	parse_credentials(c, p, auth_set);
 	parse_tls_files(c, p);
-	if ((p->helo = get(c, "upstream", "helo")) != NULL &&
+	if ((p->helo = pctx_get(c, "upstream", "helo")) != NULL &&
 	    has_space(p->helo))
-		diag_error(c->d, c->path, key_line(c, "upstream", "helo"),
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "helo"),
 		    "upstream", "helo", "'%s' is not a host name; write one "
 		    "name, or remove the line to use the daemon's", p->helo);
+	parse_fallback(c, p);
 }
 
 static char *
@@ -513,7 +497,7 @@ profile_load(const char *path, struct diag *d)
 		g_error_free(gerr);
 	} else {
 		check_groups(&c);
-		parse_match(&c, p);
+		profile_parse_match(&c, p);
 		parse_upstream(&c, p);
 	}
 	g_key_file_free(c.kf);
@@ -539,108 +523,8 @@ profile_free(struct profile *p)
 	free(p->password_file);
 	free(p->ca_file);
 	g_free(p->helo);
+	g_free(p->fallback);
+	profile_match_free(&p->match);
 	OPENSSL_cleanse(p->pin, sizeof(p->pin));
 	free(p);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-is_profile_file(const char *name)
-{
-	size_t	len = strlen(name), slen = strlen(PROFILE_SUFFIX);
-
-	return name[0] != '.' && len > slen &&
-	    strcmp(name + len - slen, PROFILE_SUFFIX) == 0;
-}
-
-static void
-set_add(struct profile_set *set, struct profile *p)
-{
-	struct profile	**v;
-
-	v = reallocarray(set->v, set->n + 1, sizeof(*v));
-	if (v == NULL)
-		abort();
-	set->v = v;
-	set->v[set->n++] = p;
-}
-
-int
-profile_set_load(const char *dir, struct profile_set *set, struct diag *d)
-{
-	DIR		 *dp;
-	struct dirent	 *de;
-	GPtrArray	 *names;
-	struct profile	 *p, *def = NULL;
-	gchar		 *path, *text;
-	int		  nerrors = d->nerrors;
-	guint		  i;
-
-	memset(set, 0, sizeof(*set));
-	if ((dp = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		diag_error(d, dir, 0, NULL, NULL, "cannot read the profiles "
-		    "folder: %s", strerror(errno));
-		return -1;
-	}
-	names = g_ptr_array_new_with_free_func(g_free);
-	while ((de = readdir(dp)) != NULL)
-		if (is_profile_file(de->d_name))
-			g_ptr_array_add(names, g_strdup(de->d_name));
-	closedir(dp);
-	g_ptr_array_sort(names, cmp_str);
-
-	for (i = 0; i < names->len; i++) {
-		path = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
-		p = profile_load(path, d);
-		g_free(path);
-		if (p == NULL)
-			continue;
-		if (p->is_default && def != NULL) {
-			text = NULL;
-			g_file_get_contents(p->path, &text, NULL, NULL);
-			diag_error(d, p->path,
-			    conf_key_line(text, "match", "default"), "match",
-			    "default", "'%s' (%s) is already the default "
-			    "profile; set default = true in one file only",
-			    def->name, def->path);
-			g_free(text);
-			profile_free(p);
-			continue;
-		}
-		if (p->is_default)
-			def = p;
-		set_add(set, p);
-	}
-	g_ptr_array_free(names, TRUE);
-	return d->nerrors == nerrors ? 0 : -1;
-}
-
-void
-profile_set_free(struct profile_set *set)
-{
-	size_t	i;
-
-	for (i = 0; i < set->n; i++)
-		profile_free(set->v[i]);
-	free(set->v);
-	set->v = NULL;
-	set->n = 0;
-}
-
-struct profile *
-profile_set_find(const struct profile_set *set, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < set->n; i++)
-		if (strcmp(set->v[i]->name, name) == 0)
-			return set->v[i];
-	return NULL;
 }

@@ -283,6 +283,282 @@ test_control_request(void **state)
 	control_close(ctl);
 }
 
+
+/* Connect and send {"cmd":"watch"}; returns the fd once the reply came. */
+static int
+watcher(void)
+{
+	const char	*req = "{\"cmd\":\"watch\"}\n";
+	char		*got;
+	int		 fd, eof;
+
+	fd = client_connect(sock);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	got = read_lines(fd, 1, &eof);
+	assert_string_equal(got, "{\"ok\":true,\"watching\":true}\n");
+	g_free(got);
+	return fd;
+}
+
+static void
+test_watchers_get_the_same_events(void **state)
+{
+	struct control	*ctl;
+	json_t		*ev;
+	const char	*req;
+	char		 err[512], *got1, *got2;
+	int		 w1, w2, fd, eof;
+
+	ctl = control_open(base, sock, handler, &nrequests, err, sizeof(err));
+	assert_non_null(ctl);
+	w1 = watcher();
+	w2 = watcher();
+	assert_int_equal(control_nwatchers(ctl), 2);
+	/* The socket layer answered watch itself. */
+	assert_int_equal(nrequests, 0);
+
+	/* Whatever a watcher sends later is ignored: no reply comes before
+	 * the next event. */
+	req = "{\"cmd\":\"status\"}\nnot json\n";
+	assert_int_equal(write(w1, req, strlen(req)), (ssize_t)strlen(req));
+	event_base_loop(base, EVLOOP_NONBLOCK);
+
+	ev = json_pack("{s:s, s:i, s:s, s:s}", "event", "sent", "time",
+	    1700000000, "id", "0123abcd", "profile", "home");
+	control_broadcast(ctl, ev);
+	json_decref(ev);
+	ev = json_pack("{s:s, s:i, s:n, s:s, s:b}", "event", "profile",
+	    "time", 1700000001, "profile", "reason", "no profile matches",
+	    "manual", 0);
+	control_broadcast(ctl, ev);
+	/* The caller keeps its reference. */
+	assert_int_equal(ev->refcount, 1);
+	json_decref(ev);
+
+	got1 = read_lines(w1, 2, &eof);
+	got2 = read_lines(w2, 2, &eof);
+	assert_string_equal(got1, "{\"event\":\"sent\",\"time\":1700000000,"
+	    "\"id\":\"0123abcd\",\"profile\":\"home\"}\n"
+	    "{\"event\":\"profile\",\"time\":1700000001,\"profile\":null,"
+	    "\"reason\":\"no profile matches\",\"manual\":false}\n");
+	assert_string_equal(got1, got2);
+	assert_int_equal(nrequests, 0);
+	g_free(got1);
+	g_free(got2);
+
+	/* Other connections still get answers; they get no events. */
+	fd = client_connect(sock);
+	req = "{\"cmd\":\"queue\"}\n";
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	got1 = read_lines(fd, 1, &eof);
+	assert_string_equal(got1, "{\"ok\":true,\"cmd\":\"queue\",\"n\":1}\n");
+	g_free(got1);
+
+	/* A watcher that hangs up is forgotten. */
+	close(w2);
+	while (control_nwatchers(ctl) != 1)
+		assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	close(w1);
+	close(fd);
+	control_close(ctl);
+}
+
+/* An event whose line (with its newline) is exactly 1024 bytes. */
+static json_t *
+kilobyte_event(void)
+{
+	json_t	*ev;
+	char	*pad, *s;
+
+	pad = g_strnfill(1024 - strlen("{\"event\":\"x\",\"pad\":\"\"}\n"),
+	    'a');
+	ev = json_pack("{s:s, s:s}", "event", "x", "pad", pad);
+	s = json_dumps(ev, JSON_COMPACT);
+	assert_int_equal(strlen(s) + 1, 1024);
+	free(s);
+	g_free(pad);
+	return ev;
+}
+
+/* Without the loop running nothing leaves the output buffers, so the
+ * bound is hit exactly: what fits stays, the next event drops them. */
+static void
+test_watcher_output_is_bounded(void **state)
+{
+	struct control	*ctl;
+	json_t		*ev = kilobyte_event();
+	char		 err[512], *got;
+	int		 w1, w2, i, eof;
+
+	ctl = control_open(base, sock, handler, &nrequests, err, sizeof(err));
+	assert_non_null(ctl);
+	w1 = watcher();
+	w2 = watcher();
+	for (i = 0; i < CONTROL_WATCH_OUTPUT_MAX / 1024; i++)
+		control_broadcast(ctl, ev);
+	assert_int_equal(control_nwatchers(ctl), 2);
+	control_broadcast(ctl, ev);
+	assert_int_equal(control_nwatchers(ctl), 0);
+	/* Dropped: closed at once, what was waiting is gone. */
+	got = read_lines(w1, 1, &eof);
+	assert_true(eof);
+	assert_string_equal(got, "");
+	g_free(got);
+	close(w1);
+	close(w2);
+	json_decref(ev);
+	control_close(ctl);
+}
+
+/* With the loop running, a reader keeps up while a watcher that never
+ * reads is dropped once the kernel's buffer and ours are full. */
+static void
+test_stuck_watcher_is_dropped(void **state)
+{
+	struct control	*ctl;
+	json_t		*ev = kilobyte_event();
+	const char	*req = "{\"cmd\":\"status\"}\n";
+	char		 err[512], *got;
+	int		 fast, slow, fd, i, eof, dropped_after = -1;
+	/* Far more than any socket buffer plus ours. */
+	const int	 max_events = 64 * 1024;
+
+	ctl = control_open(base, sock, handler, &nrequests, err, sizeof(err));
+	assert_non_null(ctl);
+	fast = watcher();
+	slow = watcher();
+	for (i = 0; i < max_events; i++) {
+		control_broadcast(ctl, ev);
+		if (dropped_after == -1 && control_nwatchers(ctl) == 1)
+			dropped_after = i + 1;
+		got = read_lines(fast, 1, &eof);
+		assert_false(eof);
+		assert_int_equal(strlen(got), 1024);
+		g_free(got);
+		if (dropped_after != -1 && i >= dropped_after + 10)
+			break;
+	}
+	assert_true(dropped_after > CONTROL_WATCH_OUTPUT_MAX / 1024);
+	assert_int_equal(control_nwatchers(ctl), 1);
+
+	/* The stuck one got the first events, then the end. */
+	got = read_lines(slow, max_events, &eof);
+	assert_true(eof);
+	assert_true(strlen(got) < (size_t)dropped_after * 1024);
+	assert_true(strncmp(got, "{\"event\":\"x\",\"pad\":\"aaa", 23) == 0);
+	g_free(got);
+
+	/* And the daemon still answers. */
+	fd = client_connect(sock);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	got = read_lines(fd, 1, &eof);
+	assert_string_equal(got, "{\"ok\":true,\"cmd\":\"status\",\"n\":1}\n");
+	g_free(got);
+	close(fd);
+	close(fast);
+	close(slow);
+	json_decref(ev);
+	control_close(ctl);
+}
+
+/* Reads one byte from the child into arg (EOF: 'e'). */
+static void
+child_said(evutil_socket_t fd, short what, void *arg)
+{
+	char	*said = arg, c;
+
+	/* The first byte counts; the EOF when the child exits does not. */
+	if (read(fd, &c, 1) != 1)
+		c = 'e';
+	if (*said == 0)
+		*said = c;
+}
+
+/* The client side of watch, in a child while the loop serves: the reply,
+ * then events as lines, then the end when the daemon closes. */
+static void
+test_client_watch(void **state)
+{
+	struct control	*ctl;
+	struct event	*ev;
+	json_t		*e;
+	char		 err[512];
+	pid_t		 pid;
+	int		 status, done[2], i;
+	char		 said = 0;
+
+	ctl = control_open(base, sock, handler, &nrequests, err, sizeof(err));
+	assert_non_null(ctl);
+	assert_int_equal(pipe(done), 0);
+	ev = event_new(base, done[0], EV_READ | EV_PERSIST, child_said, &said);
+	event_add(ev, NULL);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct control_client	*cl;
+		json_t			*req, *o;
+		char			*line;
+		int			 ok;
+
+		close(done[0]);
+		req = json_pack("{s:s}", "cmd", "watch");
+		if ((cl = control_connect(sock, err, sizeof(err))) == NULL)
+			_exit(10);
+		o = control_call(cl, req, err, sizeof(err));
+		if (o == NULL || !json_is_true(json_object_get(o, "watching")))
+			_exit(11);
+		json_decref(o);
+		for (i = 0; i < 3; i++) {
+			o = control_next(cl, &line, err, sizeof(err));
+			ok = o != NULL && json_integer_value(json_object_get(o,
+			    "n")) == i && line != NULL && strcmp(line, i == 0 ?
+			    "{\"event\":\"x\",\"n\":0}" : i == 1 ?
+			    "{\"event\":\"x\",\"n\":1}" :
+			    "{\"event\":\"x\",\"n\":2}") == 0;
+			json_decref(o);
+			free(line);
+			if (!ok)
+				_exit(20 + i);
+		}
+		/* Tell the parent all came. */
+		if (write(done[1], "r", 1) != 1)
+			_exit(12);
+		/* The daemon goes away: a clean end, errno 0. */
+		o = control_next(cl, &line, err, sizeof(err));
+		ok = o == NULL && errno == 0 && line == NULL &&
+		    strstr(err, "closed") != NULL;
+		control_disconnect(cl);
+		json_decref(req);
+		_exit(ok ? 0 : 30);
+	}
+	close(done[1]);
+	while (control_nwatchers(ctl) == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	/* Three events in a row, likely read in one go by the child. */
+	for (i = 0; i < 3; i++) {
+		e = json_pack("{s:s, s:i}", "event", "x", "n", i);
+		control_broadcast(ctl, e);
+		json_decref(e);
+	}
+	/* Serve until the child has them all, then go away. */
+	while (said == 0)
+		assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	control_close(ctl);
+	/* libevent closes a freed bufferevent's socket in a later turn of
+	 * the loop: run it until the child has seen the end and exited. */
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct timeval	tick = { 0, 10000 };
+
+		event_base_loopexit(base, &tick);
+		event_base_dispatch(base);
+	}
+	event_free(ev);
+	close(done[0]);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(said, 'r');
+}
+
 int
 main(void)
 {
@@ -295,6 +571,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_daemon_at_a_time,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_request,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_watchers_get_the_same_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watcher_output_is_bounded,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_watcher_is_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_watch,
 		    setup, teardown),
 	};
 
