@@ -26,7 +26,7 @@ static const char *const daemon_keys[] = { "listen", "state-dir",
 	"runtime-dir", "profiles-dir", "hostname", "max-message-size",
 	"max-recipients", "max-sessions", "client-auth-user",
 	"client-auth-password-file", "network-backend", "metered-max-size",
-	NULL };
+	"queue-lifetime", "delay-warning", NULL };
 static const char *const conf_groups[] = { CONF_GROUP, NULL };
 
 struct cctx {
@@ -411,6 +411,12 @@ parse(struct cctx *c, struct daemon_conf *conf)
 	n = DEFAULT_METERED_MAX_SIZE;
 	get_number(c, "metered-max-size", 0, UINT64_MAX, &n);
 	conf->metered_max_size = n;
+	n = DEFAULT_QUEUE_LIFETIME;
+	get_number(c, "queue-lifetime", 1, UINT32_MAX, &n);
+	conf->queue_lifetime = (unsigned)n;
+	n = DEFAULT_DELAY_WARNING;
+	get_number(c, "delay-warning", 0, UINT32_MAX, &n);
+	conf->delay_warning = (unsigned)n;
 	parse_backend(c, conf);
 	parse_client_auth(c, conf);
 }

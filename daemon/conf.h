@@ -16,6 +16,9 @@
  *   network-backend = auto             # auto | networkmanager | netlink | none
  *   metered-max-size = 1048576         # on a metered network, bigger
  *                                      #   messages wait (0 = no limit)
+ *   queue-lifetime = 345600            # seconds a message may wait (4 d)
+ *   delay-warning = 14400              # seconds before the sender hears
+ *                                      #   of a delay (0 = never)
  *
  * Relative paths are taken from the config file's folder.  A leading "~/"
  * is the user's home.
@@ -52,6 +55,8 @@ struct daemon_conf {
 	char			*client_auth_password;	/* read from its file */
 	int			 network_backend;	/* enum netwatch_backend */
 	uint64_t		 metered_max_size;	/* 0 = no limit */
+	unsigned		 queue_lifetime;	/* seconds */
+	unsigned		 delay_warning;		/* seconds, 0 = never */
 };
 
 /*

@@ -44,6 +44,7 @@ struct qmsg {
 	time_t		next_attempt;	/* 0 = as soon as possible */
 	char		*last_error;	/* NULL or the last attempt's reason */
 	char		*subject;	/* NULL or the Subject header, for listings */
+	int		delay_warned;	/* the sender was told of the delay */
 };
 
 /* Make a new random id (QUEUE_ID_LEN hex characters, NUL terminated). */

@@ -204,6 +204,7 @@ qmsg_to_json(const struct qmsg *m)
 	    json_integer((json_int_t)m->next_attempt));
 	bad |= set(o, "last_error", opt_text(m->last_error));
 	bad |= set(o, "subject", opt_text(m->subject));
+	bad |= set(o, "delay_warned", json_boolean(m->delay_warned));
 	s = bad ? NULL : json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
 	if (s == NULL)
@@ -214,6 +215,7 @@ qmsg_to_json(const struct qmsg *m)
 static const char *const env_keys[] = {
 	"version", "id", "state", "from", "rcpt", "body_8bitmime", "smtputf8",
 	"size", "created", "attempts", "next_attempt", "last_error", "subject",
+	"delay_warned",
 };
 
 static int
@@ -377,6 +379,11 @@ parse_env(json_t *root, struct qmsg *m, char *err, size_t errlen)
 		return -1;
 	if (s != NULL && (m->subject = strdup(s)) == NULL)
 		goto nomem;
+	/* Added later: absent in older envelopes. */
+	if (json_object_get(root, "delay_warned") != NULL &&
+	    get_bool(root, "delay_warned", &m->delay_warned, err,
+	    errlen) == -1)
+		return -1;
 	return 0;
 nomem:
 	queue_seterr(err, errlen, "out of memory");

@@ -93,6 +93,7 @@ struct router {
 	size_t				 nq;
 	unsigned			 inflight;
 	struct event			*qtimer;
+	struct event			*housekeep;	/* expiry, warnings */
 
 	void				(*event_cb)(json_t *, void *);
 	void				*event_arg;

@@ -18,11 +18,31 @@
 
 #include "control_cmds.h"
 #include "deliver.h"
+#include "dsn.h"
 #include "log.h"
 #include "router_priv.h"
 #include "util.h"
 
 static void	queue_timer(evutil_socket_t, short, void *);
+static void	queue_housekeep(evutil_socket_t, short, void *);
+
+/* How often expiry and delay warnings are checked. */
+#define QUEUE_HOUSEKEEP_INTERVAL	60
+
+/* Queue a report about m to its sender (none for a message from <>). */
+static void
+queue_dsn(struct router *r, const struct qmsg *m, enum dsn_kind kind,
+    const char *reason)
+{
+	struct qmsg	*d;
+
+	if ((d = dsn_queue(r->queue, m, kind, reason,
+	    r->conf->hostname)) != NULL) {
+		d->next_attempt = 0;
+		router_queued(r, d);
+	} else if (errno != 0)
+		log_warn("%s queue: cannot write a delivery report", m->id);
+}
 
 unsigned
 backoff_delay(unsigned attempts, uint32_t rnd)
@@ -173,6 +193,7 @@ attempt_done(struct qentry *e, enum delivery_result res, const char *reason)
 		    m->attempts, m->last_error);
 		router_event(r, "failed", json_pack("{s:s, s:s}", "id", m->id,
 		    "error", m->last_error));
+		queue_dsn(r, m, DSN_FAILED, m->last_error);
 		break;
 	}
 	if (queue_update(r->queue, m) == -1)
@@ -277,14 +298,63 @@ queue_run(struct router *r)
 	queue_schedule(r);
 }
 
+/*
+ * Expiry and delay warnings run whether or not a network is there: four
+ * days offline is exactly when the sender must hear of it.
+ */
+static void
+queue_housekeep(evutil_socket_t fd, short ev, void *arg)
+{
+	struct router	*r = arg;
+	time_t		 now = time(NULL);
+	size_t		 i, n = r->nq;
+	char		 why[700];
+
+	for (i = 0; i < n && i < r->nq; i++) {
+		struct qentry	*e = r->q[i];
+		struct qmsg	*m = e->m;
+
+		if (e->busy || m->state != QSTATE_QUEUED)
+			continue;
+		if (now - m->created >= (time_t)r->conf->queue_lifetime) {
+			snprintf(why, sizeof(why), "could not be sent for %u "
+			    "hours; the last error: %s",
+			    r->conf->queue_lifetime / 3600, m->last_error ?
+			    m->last_error : "none");
+			m->state = QSTATE_FAILED;
+			free(m->last_error);
+			m->last_error = strdup(why);
+			log_warnx("%s queue expired: %s", m->id, why);
+			if (queue_update(r->queue, m) == -1)
+				log_warn("%s queue: cannot update envelope",
+				    m->id);
+			router_event(r, "failed", json_pack("{s:s, s:s}",
+			    "id", m->id, "error", why));
+			queue_dsn(r, m, DSN_EXPIRED, why);
+		} else if (r->conf->delay_warning && !m->delay_warned &&
+		    now - m->created >= (time_t)r->conf->delay_warning) {
+			m->delay_warned = 1;
+			if (queue_update(r->queue, m) == -1)
+				log_warn("%s queue: cannot update envelope",
+				    m->id);
+			queue_dsn(r, m, DSN_DELAYED, m->last_error ?
+			    m->last_error : "no network to send it through");
+		}
+	}
+}
+
 void
 queue_load(struct router *r)
 {
 	struct qmsg	**msgs = NULL;
 	size_t		  i, n = 0;
+	struct timeval	  tv = { QUEUE_HOUSEKEEP_INTERVAL, 0 };
 
-	if ((r->qtimer = evtimer_new(r->base, queue_timer, r)) == NULL)
+	if ((r->qtimer = evtimer_new(r->base, queue_timer, r)) == NULL ||
+	    (r->housekeep = event_new(r->base, -1, EV_PERSIST,
+	    queue_housekeep, r)) == NULL)
 		fatal("evtimer_new");
+	event_add(r->housekeep, &tv);
 	if (queue_scan(r->queue, &msgs, &n) == -1)
 		log_warnx("queue: cannot read %s", queue_dir(r->queue));
 	for (i = 0; i < n; i++) {
@@ -297,6 +367,7 @@ queue_load(struct router *r)
 	if (n > 0)
 		log_info("queue loaded messages=%zu dir=%s", n,
 		    queue_dir(r->queue));
+	queue_housekeep(-1, 0, r);
 }
 
 void
@@ -317,6 +388,7 @@ queue_free_all(struct router *r)
 	r->q = NULL;
 	r->nq = 0;
 	event_free(r->qtimer);
+	event_free(r->housekeep);
 }
 
 /* Everything queued is due now (a better network appeared, or flush). */
@@ -369,6 +441,7 @@ router_flush(struct router *r)
 
 	for (i = 0; i < r->cur->set.n; i++)
 		r->cur->routes[i].down_until = 0;
+	queue_housekeep(-1, 0, r);
 	for (i = 0; i < r->nq; i++)
 		if (r->q[i]->m->state == QSTATE_QUEUED)
 			n++;

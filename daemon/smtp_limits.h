@@ -27,6 +27,10 @@
 /* On a metered network (a phone hotspot) bigger messages wait for another
  * network, or for the user to send them anyway. */
 #define DEFAULT_METERED_MAX_SIZE	(1024u * 1024)
+/* RFC 5321 4.5.4.1: give up after 4-5 days; warn the sender after a few
+ * hours (Postfix's delay_warning_time is off by default, sendmail's 4h). */
+#define DEFAULT_QUEUE_LIFETIME		(4u * 24 * 3600)
+#define DEFAULT_DELAY_WARNING		(4u * 3600)
 
 /* RFC 5321 4.5.3.2 timeouts, in seconds. */
 #define TIMEOUT_SERVER_COMMAND	300	/* 4.5.3.2.7 server waiting for a command */
