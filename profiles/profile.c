@@ -329,7 +329,8 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	if (p->auth != AUTHC_NONE && p->user == NULL) {
 		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "auth"),
 		    "upstream", "auth", "'%s' needs a user; add user = "
-		    "your login, or write auth = none", auth_choice_name(p->auth));
+		    "your login, or write auth = none",
+		    auth_choice_name(p->auth));
 		return;
 	}
 	src = p->password_command != NULL ? "password-command" :
@@ -380,9 +381,9 @@ parse_tls_files(struct pctx *c, struct profile *p)
 		if (profile_parse_pin(v, p->pin) == -1)
 			diag_error(c->d, c->path,
 			    pctx_key_line(c, "upstream", "pin"), "upstream",
-			    "pin", "'%s' is not a pin; write sha256// and the base64 "
-			    "of the SHA-256 of the server's public key (44 "
-			    "characters, ending in '='), as the error of a "
+			    "pin", "'%s' is not a pin; write sha256// and the "
+			    "base64 of the SHA-256 of the server's public key "
+			    "(44 characters, ending in '='), as the error of a "
 			    "first connection shows it", v);
 		else
 			p->has_pin = 1;
@@ -473,9 +474,10 @@ profile_load(const char *path, struct diag *d)
 	p->path = g_strdup(path);
 	p->name = name_of(path);
 	if (!valid_name(p->name))
-		diag_error(d, path, 0, NULL, NULL, "'%s' is not a profile name; "
-		    "rename the file to NAME.conf, NAME of 1 to %d letters, "
-		    "digits, '.', '_' or '-'", p->name, PROFILE_NAME_MAX);
+		diag_error(d, path, 0, NULL, NULL, "'%s' is not a profile "
+		    "name; rename the file to NAME.conf, NAME of 1 to %d "
+		    "letters, digits, '.', '_' or '-'", p->name,
+		    PROFILE_NAME_MAX);
 
 	if (!g_file_get_contents(path, &text, &len, &gerr)) {
 		diag_error(d, path, 0, NULL, NULL, "%s", gerr->message);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "diag.h"
 #include "match.h"
@@ -57,12 +58,17 @@ write_set(const struct pfile *files)
 }
 
 static void
-remove_dir(char *dir)
+remove_set(char *dir, const struct pfile *files)
 {
-	char	*cmd = g_strdup_printf("rm -rf '%s'", dir);
+	char	*path;
+	size_t	 i;
 
-	assert_int_equal(system(cmd), 0);
-	g_free(cmd);
+	for (i = 0; files[i].name != NULL; i++) {
+		path = g_build_filename(dir, files[i].name, NULL);
+		assert_int_equal(g_remove(path), 0);
+		g_free(path);
+	}
+	assert_int_equal(g_rmdir(dir), 0);
 	g_free(dir);
 }
 
@@ -81,7 +87,7 @@ load_set(const struct pfile *files, struct profile_set *set)
 		fail_msg("the test's profiles do not load");
 	}
 	diag_free(&d);
-	remove_dir(dir);
+	remove_set(dir, files);
 }
 
 /* One profile from its text. */
