@@ -24,9 +24,11 @@ static const char *const match_keys[] = { "connection", "uuid", "ssid",
 	"bssid", "gateway-mac", "subnet", "dns-domain", "vpn", "connectivity",
 	"default", "priority", NULL };
 static const char *const upstream_keys[] = { "host", "port", "tls", "auth",
-	"user", "password-command", "password-file", "ca-file", "pin",
-	"allow-plaintext-auth", "helo", "fallback", NULL };
-static const char *const groups[] = { "match", "upstream", NULL };
+	"user", "password-command", "password-file", "password-secret",
+	"token-command", "ca-file", "pin", "allow-plaintext-auth", "helo",
+	"fallback", "envelope-from", "discover", NULL };
+static const char *const groups[] = { "match", "upstream", "pop-before-smtp",
+	NULL };
 
 static const char *const tls_names[] = {
 	[TLSMODE_STARTTLS] = "starttls",
@@ -40,7 +42,22 @@ static const char *const auth_names[] = {
 	[AUTHC_PLAIN] = "plain",
 	[AUTHC_LOGIN] = "login",
 	[AUTHC_CRAM_MD5] = "cram-md5",
+	[AUTHC_XOAUTH2] = "xoauth2",
+	[AUTHC_OAUTHBEARER] = "oauthbearer",
+	[AUTHC_SCRAM_SHA_256] = "scram-sha-256",
 };
+
+static const char *const discover_names[] = {
+	[DISCOVER_SRV] = "srv",
+	[DISCOVER_SEARCH_DOMAIN] = "search-domain",
+};
+
+const char *
+discover_mode_name(enum discover_mode m)
+{
+	return (unsigned)m < sizeof(discover_names) /
+	    sizeof(discover_names[0]) ? discover_names[m] : "?";
+}
 
 const char *
 tls_mode_name(enum tls_mode m)
@@ -191,6 +208,18 @@ in_list(const char *word, const char *const *list)
 	return 0;
 }
 
+char *
+pctx_get_path(struct pctx *c, const char *group, const char *key)
+{
+	return get_path(c, group, key);
+}
+
+void
+pctx_get_bool(struct pctx *c, const char *group, const char *key, int *out)
+{
+	get_bool(c, group, key, out);
+}
+
 static void
 check_keys(struct pctx *c, const char *group, const char *const *known)
 {
@@ -233,18 +262,69 @@ check_groups(struct pctx *c)
 		else if (strcmp(gs[i], "upstream") == 0)
 			check_keys(c, gs[i], upstream_keys);
 		else if (strcmp(gs[i], "pop-before-smtp") == 0)
-			diag_error(c->d, c->path, line, gs[i], NULL,
-			    "POP-before-SMTP is not supported yet; remove "
-			    "this group");
+			check_keys(c, gs[i], profile_pop_keys);
 		else if ((hint = conf_suggest(gs[i], groups)) != NULL)
 			diag_error(c->d, c->path, line, gs[i], NULL,
 			    "unknown group; did you mean [%s]?", hint);
 		else
 			diag_error(c->d, c->path, line, gs[i], NULL,
-			    "unknown group; a profile has [match] and "
-			    "[upstream]");
+			    "unknown group; a profile has [match], [upstream] "
+			    "and [pop-before-smtp]");
 	}
 	g_strfreev(gs);
+}
+
+void
+pctx_parse_tls(struct pctx *c, const char *group, enum tls_mode *out)
+{
+	char	*v;
+	size_t	 i;
+
+	if ((v = pctx_get(c, group, "tls")) == NULL)
+		return;
+	for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
+		if (strcmp(v, tls_names[i]) == 0)
+			break;
+	if (i == sizeof(tls_names) / sizeof(tls_names[0]))
+		diag_error(c->d, c->path, pctx_key_line(c, group, "tls"),
+		    group, "tls", "'%s' is not one of starttls, tls, none", v);
+	else
+		*out = (enum tls_mode)i;
+	g_free(v);
+}
+
+/*
+ * "attr=value attr=value": Secret Service attributes, as secret-tool
+ * takes them ("secret-tool store --label=x service roamsmtp user alice").
+ */
+int
+pctx_check_secret_attrs(struct pctx *c, const char *group, const char *value)
+{
+	gchar	**w = g_strsplit_set(value, " \t", -1);
+	size_t	  i, n = 0;
+	int	  bad = 0;
+
+	for (i = 0; w[i] != NULL; i++) {
+		const char	*eq;
+
+		if (w[i][0] == '\0')
+			continue;
+		n++;
+		if ((eq = strchr(w[i], '=')) == NULL || eq == w[i] ||
+		    eq[1] == '\0')
+			bad = 1;
+	}
+	g_strfreev(w);
+	if (bad || n == 0) {
+		diag_error(c->d, c->path, pctx_key_line(c, group,
+		    "password-secret"), group, "password-secret", "'%s' is "
+		    "not a list of attributes; write e.g. password-secret = "
+		    "service=roamsmtp user=alice, as stored with secret-tool "
+		    "store --label=roamsmtp service roamsmtp user alice",
+		    value);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -253,19 +333,7 @@ parse_tls_auth(struct pctx *c, struct profile *p, int *auth_set)
 	char	*v;
 	size_t	 i;
 
-	if ((v = pctx_get(c, "upstream", "tls")) != NULL) {
-		for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
-			if (strcmp(v, tls_names[i]) == 0)
-				break;
-		if (i == sizeof(tls_names) / sizeof(tls_names[0]))
-			diag_error(c->d, c->path,
-			    pctx_key_line(c, "upstream", "tls"), "upstream",
-			    "tls", "'%s' is not one of starttls, "
-			    "tls, none", v);
-		else
-			p->tls = (enum tls_mode)i;
-		g_free(v);
-	}
+	pctx_parse_tls(c, "upstream", &p->tls);
 	*auth_set = 0;
 	if ((v = pctx_get(c, "upstream", "auth")) != NULL) {
 		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
@@ -275,7 +343,8 @@ parse_tls_auth(struct pctx *c, struct profile *p, int *auth_set)
 			diag_error(c->d, c->path,
 			    pctx_key_line(c, "upstream", "auth"), "upstream",
 			    "auth", "'%s' is not one of auto, plain, login, "
-			    "cram-md5, none", v);
+			    "cram-md5, scram-sha-256, xoauth2, oauthbearer, "
+			    "none", v);
 		else {
 			p->auth = (enum auth_choice)i;
 			*auth_set = 1;
@@ -318,14 +387,22 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	const char	*src;
 	int		 line;
 
+	int		 nsrc;
+
 	p->user = pctx_get(c, "upstream", "user");
 	p->password_command = pctx_get(c, "upstream", "password-command");
 	p->password_file = get_path(c, "upstream", "password-file");
+	p->password_secret = pctx_get(c, "upstream", "password-secret");
+	p->token_command = pctx_get(c, "upstream", "token-command");
 	get_bool(c, "upstream", "allow-plaintext-auth",
 	    &p->allow_plaintext_auth);
+	if (p->password_secret != NULL &&
+	    pctx_check_secret_attrs(c, "upstream", p->password_secret) == -1)
+		return;
 
 	if (!auth_set)
-		p->auth = p->user != NULL ? AUTHC_AUTO : AUTHC_NONE;
+		p->auth = p->token_command != NULL ? AUTHC_XOAUTH2 :
+		    p->user != NULL ? AUTHC_AUTO : AUTHC_NONE;
 	if (p->auth != AUTHC_NONE && p->user == NULL) {
 		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "auth"),
 		    "upstream", "auth", "'%s' needs a user; add user = "
@@ -333,29 +410,49 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 		    auth_choice_name(p->auth));
 		return;
 	}
+	nsrc = (p->password_command != NULL) + (p->password_file != NULL) +
+	    (p->password_secret != NULL);
 	src = p->password_command != NULL ? "password-command" :
-	    "password-file";
+	    p->password_file != NULL ? "password-file" : "password-secret";
+	if (p->auth == AUTHC_XOAUTH2 || p->auth == AUTHC_OAUTHBEARER) {
+		if (p->token_command == NULL)
+			diag_error(c->d, c->path, pctx_key_line(c, "upstream",
+			    "auth"), "upstream", "auth", "'%s' needs "
+			    "token-command = a command that prints an OAuth2 "
+			    "access token", auth_choice_name(p->auth));
+		else if (nsrc > 0)
+			diag_warning(c->d, c->path, pctx_key_line(c,
+			    "upstream", src), "upstream", src, "ignored: "
+			    "OAuth2 logs in with the token");
+		goto plaintext;
+	}
+	if (p->token_command != NULL)
+		diag_warning(c->d, c->path, pctx_key_line(c, "upstream",
+		    "token-command"), "upstream", "token-command", "ignored: "
+		    "only auth = xoauth2 or oauthbearer uses a token");
 	if (p->auth == AUTHC_NONE) {
-		if (p->password_command != NULL || p->password_file != NULL)
+		if (nsrc > 0)
 			diag_warning(c->d, c->path,
 			    pctx_key_line(c, "upstream", src), "upstream", src,
 			    "ignored: no AUTH is used (auth = none)");
 		return;
 	}
-	if (p->password_command != NULL && p->password_file != NULL) {
+	if (nsrc > 1) {
 		diag_error(c->d, c->path,
-		    pctx_key_line(c, "upstream", "password-file"), "upstream",
-		    "password-file", "both password-command and password-file "
-		    "are set; keep one of them");
+		    pctx_key_line(c, "upstream", src), "upstream", src,
+		    "more than one of password-command, password-file and "
+		    "password-secret is set; keep one of them");
 		return;
 	}
-	if (p->password_command == NULL && p->password_file == NULL) {
+	if (nsrc == 0) {
 		diag_error(c->d, c->path, pctx_key_line(c, "upstream", "user"),
 		    "upstream", "user", "no password for '%s'; add "
-		    "password-command = ... or password-file = ... (mode 0600)",
+		    "password-command = ..., password-secret = attr=value ... "
+		    "(the Secret Service) or password-file = ... (mode 0600)",
 		    p->user);
 		return;
 	}
+plaintext:
 	if (p->tls == TLSMODE_NONE && !p->allow_plaintext_auth) {
 		line = pctx_key_line(c, "upstream", "tls");
 		diag_error(c->d, c->path, line, "upstream", "tls",
@@ -365,11 +462,28 @@ parse_credentials(struct pctx *c, struct profile *p, int auth_set)
 	}
 }
 
-static void
-parse_tls_files(struct pctx *c, struct profile *p)
+void
+pctx_parse_pin(struct pctx *c, const char *group, int *has_pin,
+    unsigned char *pin)
 {
 	char	*v;
 
+	if ((v = pctx_get(c, group, "pin")) == NULL)
+		return;
+	if (profile_parse_pin(v, pin) == -1)
+		diag_error(c->d, c->path, pctx_key_line(c, group, "pin"), group,
+		    "pin", "'%s' is not a pin; write sha256// and the base64 "
+		    "of the SHA-256 of the server's public key (44 characters, "
+		    "ending in '='), as the error of a first connection shows "
+		    "it", v);
+	else
+		*has_pin = 1;
+	g_free(v);
+}
+
+static void
+parse_tls_files(struct pctx *c, struct profile *p)
+{
 	if ((p->ca_file = get_path(c, "upstream", "ca-file")) != NULL &&
 	    access(p->ca_file, R_OK) == -1)
 		diag_error(c->d, c->path,
@@ -377,18 +491,7 @@ parse_tls_files(struct pctx *c, struct profile *p)
 		    "ca-file", "cannot read %s: %s; give a file "
 		    "of PEM certificates, or remove the line to use the "
 		    "system store", p->ca_file, strerror(errno));
-	if ((v = pctx_get(c, "upstream", "pin")) != NULL) {
-		if (profile_parse_pin(v, p->pin) == -1)
-			diag_error(c->d, c->path,
-			    pctx_key_line(c, "upstream", "pin"), "upstream",
-			    "pin", "'%s' is not a pin; write sha256// and the "
-			    "base64 of the SHA-256 of the server's public key "
-			    "(44 characters, ending in '='), as the error of a "
-			    "first connection shows it", v);
-		else
-			p->has_pin = 1;
-		g_free(v);
-	}
+	pctx_parse_pin(c, "upstream", &p->has_pin, p->pin);
 	if (p->tls == TLSMODE_NONE && (p->has_pin || p->ca_file != NULL))
 		diag_warning(c->d, c->path, pctx_key_line(c, "upstream", "tls"),
 		    "upstream", "tls", "'none': pin and ca-file are not used "
@@ -412,6 +515,41 @@ parse_fallback(struct pctx *c, struct profile *p)
 		diag_error(c->d, c->path, line, "upstream", "fallback", "'%s' "
 		    "is this profile; name another one, or remove the line",
 		    p->fallback);
+}
+
+/* host = auto, discover =, envelope-from = */
+static void
+parse_discovery(struct pctx *c, struct profile *p)
+{
+	char	*v;
+	size_t	 i;
+
+	p->host_auto = p->host != NULL && strcmp(p->host, "auto") == 0;
+	if ((v = pctx_get(c, "upstream", "discover")) != NULL) {
+		for (i = 0; i < sizeof(discover_names) /
+		    sizeof(discover_names[0]); i++)
+			if (strcmp(v, discover_names[i]) == 0)
+				break;
+		if (i == sizeof(discover_names) / sizeof(discover_names[0]))
+			diag_error(c->d, c->path, pctx_key_line(c, "upstream",
+			    "discover"), "upstream", "discover", "'%s' is not "
+			    "one of srv, search-domain", v);
+		else
+			p->discover = (enum discover_mode)i;
+		if (!p->host_auto)
+			diag_warning(c->d, c->path, pctx_key_line(c,
+			    "upstream", "discover"), "upstream", "discover",
+			    "ignored: only host = auto discovers its server");
+		g_free(v);
+	}
+	if ((p->envelope_from = pctx_get(c, "upstream", "envelope-from")) !=
+	    NULL && (has_space(p->envelope_from) ||
+	    strchr(p->envelope_from, '@') == NULL ||
+	    strpbrk(p->envelope_from, "<>") != NULL))
+		diag_error(c->d, c->path, pctx_key_line(c, "upstream",
+		    "envelope-from"), "upstream", "envelope-from", "'%s' is "
+		    "not an address; write e.g. envelope-from = "
+		    "alice@isp.example (no angle brackets)", p->envelope_from);
 }
 
 static void
@@ -444,6 +582,7 @@ parse_upstream(struct pctx *c, struct profile *p)
 		    "upstream", "helo", "'%s' is not a host name; write one "
 		    "name, or remove the line to use the daemon's", p->helo);
 	parse_fallback(c, p);
+	parse_discovery(c, p);
 }
 
 static char *
@@ -501,6 +640,7 @@ profile_load(const char *path, struct diag *d)
 		check_groups(&c);
 		profile_parse_match(&c, p);
 		parse_upstream(&c, p);
+		profile_parse_pop(&c, p);
 	}
 	g_key_file_free(c.kf);
 	g_free(c.dir);
@@ -523,6 +663,10 @@ profile_free(struct profile *p)
 	g_free(p->user);
 	g_free(p->password_command);
 	free(p->password_file);
+	g_free(p->password_secret);
+	g_free(p->token_command);
+	g_free(p->envelope_from);
+	profile_pop_free(&p->pop);
 	free(p->ca_file);
 	g_free(p->helo);
 	g_free(p->fallback);

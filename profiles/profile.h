@@ -70,6 +70,40 @@ enum auth_choice {
 	AUTHC_PLAIN,
 	AUTHC_LOGIN,
 	AUTHC_CRAM_MD5,
+	AUTHC_XOAUTH2,		/* OAuth2 bearer token (Gmail, Microsoft 365) */
+	AUTHC_OAUTHBEARER,	/* RFC 7628 */
+	AUTHC_SCRAM_SHA_256,	/* RFC 7677 */
+};
+
+/* Where host = auto looks for the upstream. */
+enum discover_mode {
+	DISCOVER_SRV = 0,	/* RFC 6186/8314 SRV of the sender's domain */
+	DISCOVER_SEARCH_DOMAIN,	/* smtp./mail. + the DHCP/DNS search domain */
+};
+
+enum pop_auth {
+	POPAUTH_AUTO = 0,	/* USER/PASS over TLS, else APOP when offered */
+	POPAUTH_USER,
+	POPAUTH_APOP,
+};
+
+/* [pop-before-smtp]: log in to POP3 first; the provider then relays for
+ * this address for a while ("window"). */
+struct profile_pop {
+	int		 enabled;
+	char		*host;
+	uint16_t	 port;		/* 995 for tls, else 110 */
+	enum tls_mode	 tls;		/* tls (default), starttls (STLS), none */
+	enum pop_auth	 auth;
+	char		*user;		/* default: [upstream] user */
+	char		*password_command;	/* default: [upstream]'s */
+	char		*password_file;
+	char		*password_secret;
+	unsigned	 window;	/* seconds; default 300 */
+	int		 allow_plaintext_auth;
+	char		*ca_file;
+	int		 has_pin;
+	unsigned char	 pin[PROFILE_PIN_LEN];
 };
 
 /* A [match] subnet. */
@@ -120,11 +154,23 @@ struct profile {
 	char		*user;
 	char		*password_command;
 	char		*password_file;
+	/* Secret Service attributes, "attr=value attr=value" (libsecret) */
+	char		*password_secret;
+	/* xoauth2/oauthbearer: prints an access token; run again when the
+	 * server says the token expired */
+	char		*token_command;
 	char		*ca_file;
 	int		 has_pin;
 	unsigned char	 pin[PROFILE_PIN_LEN];
 	int		 allow_plaintext_auth;
 	char		*helo;		/* NULL: the daemon's hostname */
+	/* host = auto: found by DNS, see discover */
+	int		 host_auto;
+	enum discover_mode discover;
+	/* MAIL FROM to the upstream, for ISP relays that refuse foreign
+	 * senders; NULL: the client's own */
+	char		*envelope_from;
+	struct profile_pop pop;
 };
 
 struct profile_set {
@@ -159,6 +205,7 @@ struct profile	*profile_set_find(const struct profile_set *, const char *name);
 int		 profile_has_match(const struct profile *);
 
 const char	*tls_mode_name(enum tls_mode);
+const char	*discover_mode_name(enum discover_mode);
 const char	*auth_choice_name(enum auth_choice);
 
 /* Parse "sha256//BASE64" (curl's pinnedpubkey form).  0 on success. */

@@ -33,4 +33,21 @@ char	*pctx_get(struct pctx *, const char *group, const char *key);
 void	 profile_parse_match(struct pctx *, struct profile *);
 void	 profile_match_free(struct profile_match *);
 
+/* profile.c helpers shared with profile_pop.c */
+char	*pctx_get_path(struct pctx *, const char *group, const char *key);
+void	 pctx_get_bool(struct pctx *, const char *group, const char *key,
+	    int *out);
+/* Check a password-secret value ("attr=value ..."); 0 when good. */
+int	 pctx_check_secret_attrs(struct pctx *, const char *group,
+	    const char *value);
+/* A tls = value of group into *out (errors named). */
+void	 pctx_parse_tls(struct pctx *, const char *group, enum tls_mode *out);
+void	 pctx_parse_pin(struct pctx *, const char *group, int *has_pin,
+	    unsigned char *pin);
+
+/* profile_pop.c: [pop-before-smtp] into p->pop (after [upstream]). */
+extern const char *const profile_pop_keys[];
+void	 profile_parse_pop(struct pctx *, struct profile *);
+void	 profile_pop_free(struct profile_pop *);
+
 #endif

@@ -215,10 +215,11 @@ test_bad_values_name_line_and_fix(void **state)
 	diag_free(&d);
 
 	assert_null(load("p.conf", "[upstream]\nhost = h\nport = 70000\n"
-	    "auth = xoauth2\nuser = u\npassword-command = true\n", &d));
+	    "auth = gssapi\nuser = u\npassword-command = true\n", &d));
 	assert_msg_has(&d, "p.conf:3: [upstream] port: '70000' is not a port");
-	assert_msg(&d, "p.conf", 4, "[upstream] auth: 'xoauth2' is not one of "
-	    "auto, plain, login, cram-md5, none");
+	assert_msg(&d, "p.conf", 4, "[upstream] auth: 'gssapi' is not one of "
+	    "auto, plain, login, cram-md5, scram-sha-256, xoauth2, "
+	    "oauthbearer, none");
 	diag_free(&d);
 }
 
@@ -259,11 +260,12 @@ test_unknown_keys_and_groups(void **state)
 	    "subnet, dns-domain, vpn, connectivity, default, priority");
 	diag_free(&d);
 
-	/* POP-before-SMTP is another issue. */
-	assert_null(load("pop.conf", "[upstream]\nhost = h\n"
-	    "[pop-before-smtp]\nhost = pop.example\n", &d));
-	assert_msg(&d, "pop.conf", 3, "[pop-before-smtp]: POP-before-SMTP is "
-	    "not supported yet; remove this group");
+	/* [pop-before-smtp] has keys of its own. */
+	assert_null(load("pop.conf", "[upstream]\nhost = h\nuser = u\n"
+	    "password-command = true\n[pop-before-smtp]\nhost = pop.example\n"
+	    "windoww = 60\n", &d));
+	assert_msg(&d, "pop.conf", 7, "[pop-before-smtp] windoww: unknown key; "
+	    "did you mean window?");
 	diag_free(&d);
 }
 
@@ -601,14 +603,16 @@ test_credentials_rules(void **state)
 	/* A user needs a password source. */
 	assert_null(load("a.conf", "[upstream]\nhost = h\nuser = alice\n", &d));
 	assert_msg(&d, "a.conf", 3, "[upstream] user: no password for 'alice'; "
-	    "add password-command = ... or password-file = ... (mode 0600)");
+	    "add password-command = ..., password-secret = attr=value ... "
+	    "(the Secret Service) or password-file = ... (mode 0600)");
 	diag_free(&d);
 
 	/* One source only. */
 	assert_null(load("b.conf", "[upstream]\nhost = h\nuser = alice\n"
 	    "password-command = true\npassword-file = /x\n", &d));
-	assert_msg(&d, "b.conf", 5, "[upstream] password-file: both "
-	    "password-command and password-file are set; keep one of them");
+	assert_msg(&d, "b.conf", 4, "[upstream] password-command: more than "
+	    "one of password-command, password-file and password-secret is "
+	    "set; keep one of them");
 	diag_free(&d);
 
 	/* AUTH needs a user. */
