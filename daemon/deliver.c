@@ -105,7 +105,8 @@ dl_finish(struct delivery *d, enum delivery_result res, int reusable)
 
 struct delivery *
 delivery_start(struct smtp_client *c, struct queue *q, struct qmsg *m,
-    delivery_cb cb, void *arg, char *err, size_t errlen)
+    const char *envelope_from, delivery_cb cb, void *arg, char *err,
+    size_t errlen)
 {
 	struct delivery	*d;
 	char		 params[128], perr[512];
@@ -148,7 +149,8 @@ delivery_start(struct smtp_client *c, struct queue *q, struct qmsg *m,
 	smtp_client_count_use(c);
 	d->state = DL_MAIL;
 	smtp_client_cmd(c, TIMEOUT_CLIENT_MAIL, dl_mail_reply, d,
-	    "MAIL FROM:<%s>%s", m->from, params);
+	    "MAIL FROM:<%s>%s", m->from[0] != '\0' && envelope_from ?
+	    envelope_from : m->from, params);
 	if (smtp_client_caps(c)->pipelining)
 		for (i = 0; i < m->nrcpt; i++)
 			dl_send_rcpt(d, i);

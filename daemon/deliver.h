@@ -35,9 +35,11 @@ typedef void (*delivery_cb)(struct delivery *, enum delivery_result,
     const char *reason, struct smtp_client *c, void *arg);
 
 /* Start; NULL with a reason in err when the body can't be opened. */
+/* envelope_from: NULL, or the sender the upstream is to see instead of
+ * m->from (never for the null sender). */
 struct delivery	*delivery_start(struct smtp_client *, struct queue *,
-		    struct qmsg *, delivery_cb, void *arg, char *err,
-		    size_t errlen);
+		    struct qmsg *, const char *envelope_from, delivery_cb,
+		    void *arg, char *err, size_t errlen);
 /* Abandon an attempt (daemon shutdown): frees the session too. */
 void		 delivery_abort(struct delivery *);
 const char	*delivery_result_name(enum delivery_result);

@@ -222,8 +222,9 @@ attempt_deliver(struct qentry *e, struct smtp_client *c)
 {
 	char	err[600];
 
-	e->d = delivery_start(c, e->router->queue, e->m, attempt_delivered,
-	    e, err, sizeof(err));
+	e->d = delivery_start(c, e->router->queue, e->m,
+	    e->profile->envelope_from, attempt_delivered, e, err,
+	    sizeof(err));
 	if (e->d == NULL) {
 		int	perm = errno == EOPNOTSUPP;
 

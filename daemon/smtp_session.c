@@ -546,6 +546,16 @@ mail_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	session_process(s);
 }
 
+/* The sender the upstream sees: the profile may rewrite it for an ISP
+ * relay that refuses foreign senders; the null sender stays null. */
+static const char *
+session_envelope_from(const struct smtp_session *s)
+{
+	if (s->from[0] != '\0' && s->profile->envelope_from != NULL)
+		return s->profile->envelope_from;
+	return s->from;
+}
+
 static void
 session_send_mail(struct smtp_session *s)
 {
@@ -582,7 +592,7 @@ session_send_mail(struct smtp_session *s)
 	}
 	s->wait = WAIT_MAIL;
 	smtp_client_cmd(s->up, TIMEOUT_CLIENT_MAIL, mail_reply, s,
-	    "MAIL FROM:<%s>%s", s->from, s->mail_params);
+	    "MAIL FROM:<%s>%s", session_envelope_from(s), s->mail_params);
 }
 
 static void
@@ -658,7 +668,7 @@ proceed_rcpt(struct smtp_session *s, const char *args)
 			s->mail_deferred = 0;
 			smtp_client_cmd(s->up, TIMEOUT_CLIENT_MAIL,
 			    deferred_mail_reply, s, "MAIL FROM:<%s>%s",
-			    s->from, s->mail_params);
+			    session_envelope_from(s), s->mail_params);
 		}
 		smtp_client_cmd(s->up, TIMEOUT_CLIENT_RCPT, rcpt_reply, s,
 		    "RCPT TO:<%s>", s->pending_rcpt);

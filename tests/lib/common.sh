@@ -80,6 +80,11 @@ cleanup() {
 	local rc=$? pid name
 	set +e
 	trap - EXIT ERR
+	# A scenario that ends without reaching pass() did not prove anything.
+	if [ "$rc" -eq 0 ] && [ -z "$PASSED" ]; then
+		printf 'FAIL: %s: ended without reaching pass\n' "$TEST_NAME" >&2
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ]; then
 		_show "roamsmtpd log" "$DAEMON_LOG"
 		for name in "${UPSTREAMS[@]}"; do
@@ -328,9 +333,11 @@ assert_queue_files_gone() {
 }
 
 # pass: the scenario's last line: a clean stop, and no sanitizer report.
+PASSED=
 pass() {
 	[ -z "$DAEMON_PID" ] || stop_daemon
 	_sanitizer_check
+	PASSED=1
 	printf 'PASS %s\n' "$TEST_NAME"
 }
 
