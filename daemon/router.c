@@ -533,15 +533,15 @@ router_use(struct router *r, const char *name)
 {
 	if (name == NULL || name[0] == '\0')
 		return control_error("use needs a profile name, or auto");
+	/* A refused choice changes nothing. */
+	if (strcmp(name, "auto") != 0 &&
+	    profile_set_find(&r->cur->set, name) == NULL)
+		return control_error("no profile named '%.64s'; list them "
+		    "with: roamsmtpctl profiles", name);
 	free(r->manual);
 	r->manual = NULL;
-	if (strcmp(name, "auto") != 0) {
-		if (profile_set_find(&r->cur->set, name) == NULL)
-			return control_error("no profile named '%.64s'; list "
-			    "them with: roamsmtpctl profiles", name);
-		if ((r->manual = strdup(name)) == NULL)
-			fatal("strdup");
-	}
+	if (strcmp(name, "auto") != 0 && (r->manual = strdup(name)) == NULL)
+		fatal("strdup");
 	log_info("router use %s", r->manual ? r->manual : "auto");
 	update_active(r);
 	if (r->active != NULL) {
