@@ -1,21 +1,27 @@
 #!/bin/sh
-# install-deps.sh build|test|bench - install the Debian packages roamsmtp
-# needs, only those missing.  Runs apt-get as root, or through sudo.
+# install-deps.sh build|tray|test|bench|all - install the Debian packages
+# roamsmtp needs, only those missing.  Runs apt-get as root, or through sudo.
 set -eu
 
 build="build-essential cmake pkg-config libevent-dev libssl-dev
        libglib2.0-dev libjansson-dev libnm-dev"
 test="libcmocka-dev python3-aiosmtpd swaks libnet-ssleay-perl curl msmtp
       openssl util-linux procps iproute2 python3-dbusmock dbus-daemon"
-bench="postfix socat"
+bench="postfix socat openssl python3-aiosmtpd"
+# roamsmtp-tray (optional: CMake builds it when these are found); the SVG
+# loader draws its icons.  The tray scenarios add a headless X server, a
+# system tray (trayer), X tools and GObject introspection for Python.
+tray="libgtk-3-dev libayatana-appindicator3-dev libnotify-dev librsvg2-common"
+tray_test="xvfb xdotool x11-utils trayer imagemagick python3-gi"
 
 want=$build
 case "${1:-build}" in
 build) ;;
-test) want="$build $test" ;;
+tray) want="$build $tray" ;;
+test) want="$build $tray $test $tray_test" ;;
 bench) want="$build $bench" ;;
-all) want="$build $test $bench" ;;
-*) echo "usage: $0 build|test|bench|all" >&2; exit 2 ;;
+all) want="$build $tray $test $tray_test $bench" ;;
+*) echo "usage: $0 build|tray|test|bench|all" >&2; exit 2 ;;
 esac
 
 missing=
