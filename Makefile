@@ -49,6 +49,7 @@ check-asan:
 bench: build
 	@packaging/install-deps.sh bench
 	bench/relay_bench.sh $(BUILD)
+	bench/switch_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
