@@ -5,9 +5,11 @@
  *
  *   netwatch_nm.c       NetworkManager through libnm.  libnm needs GLib's
  *                       main loop, which must not run in the relay core's
- *                       libevent loop: it runs in a thread of its own and
- *                       sends snapshots over a socketpair (one JSON object
- *                       per line, {"v": NETFACTS_VERSION, "facts": {...}}),
+ *                       libevent loop (and its libraries would double the
+ *                       daemon's memory): it runs in the helper program
+ *                       roamsmtp-nmwatch (nmwatch_main.c), which sends
+ *                       snapshots over a socketpair (one JSON object per
+ *                       line, {"v": NETFACTS_VERSION, "facts": {...}}),
  *                       read here by a bufferevent.
  *   netwatch_netlink.c  rtnetlink (routes, addresses, neighbours for the
  *                       gateway's MAC) for systems without NetworkManager,

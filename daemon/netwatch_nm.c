@@ -1,648 +1,222 @@
 /*
- * netwatch_nm.c - the network watcher's NetworkManager backend (libnm).
+ * netwatch_nm.c - the network watcher's NetworkManager backend: the
+ * daemon's side of roamsmtp-nmwatch (nmwatch_main.c).
  *
- * Why a thread: libnm is GLib code.  Its NMClient keeps a mirror of
- * NetworkManager's D-Bus objects up to date and reports changes as GObject
- * signals, and both only happen while a GMainContext is iterated.  The
- * relay core runs libevent's loop and must not be driven by, or wait on,
- * GLib's (STYLE.md).  So NetworkManager gets a thread of its own with a
- * GMainContext of its own, pushed as that thread's default before
- * nm_client_new(), so that every source libnm makes lives there and never
- * in the process-global default context.
+ * libnm, and GLib's main loop that it needs, run in that helper program,
+ * not here: the relay core stays on libevent (STYLE.md), and the daemon
+ * does not map libnm and GIO at all (issue 2: under 10 MB at 10 sessions).
+ * The helper is a child of the daemon.  Its standard output is one end of
+ * a socketpair; on it come whole snapshots, one JSON object a line,
+ * {"v":NETFACTS_VERSION,"facts":{...}}, read here by a bufferevent.
  *
- * What crosses between the two: nothing but whole snapshots, one JSON
- * object a line, {"v":NETFACTS_VERSION,"facts":{...}} (netfacts_to_json),
- * written by the thread to one end of a socketpair and read here by a
- * bufferevent on the other.  No pointer, lock or GLib object is shared;
- * the only other contact is the start handshake (did nm_client_new work?)
- * and the stop flag.
+ * Which program: $ROAMSMTP_NMWATCH (tests), else roamsmtp-nmwatch next to
+ * the daemon's own binary (the build tree), else the one installed in
+ * ROAMSMTP_LIBEXECDIR.
  *
- * Inside the thread the watcher reacts to libnm's signals, never polls:
- * NMClient's notify::{nm-running,active-connections,primary-connection,
- * connectivity,metered}, and "notify" on every object a snapshot was read
- * from (active connections, their devices, IP configs, the access point),
- * so a change anywhere in what the last snapshot used triggers the next.
- * A change in NetworkManager arrives as a burst of notifications; the
- * first one starts a short timer and the snapshot is rebuilt once when it
- * fires.
+ * Its life: start() runs it and waits for its first line (libnm connected)
+ * or its exit (libnm could not; it says why on standard error, which is
+ * ours).  stop() closes the channel, sends SIGTERM and reaps it.  It gets
+ * SIGTERM by itself if the daemon dies (PR_SET_PDEATHSIG, set between fork
+ * and exec, so that no window is left) and exits on end of file on the
+ * channel.  If it dies while watching, that is logged, the facts become
+ * "unknown" (what NetworkManager being away looks like: routing must not
+ * go on trusting where we were), and it is started again after a backoff
+ * that doubles while it keeps dying early.
+ *
+ * available() asks the helper too (roamsmtp-nmwatch --available, its exit
+ * status): asking the bus here would need GIO in the daemon.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <linux/neighbour.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <net/if.h>
-#include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <glib.h>
 #include <jansson.h>
-#include <NetworkManager.h>
 
 #include "log.h"
 #include "netfacts.h"
 #include "netwatch.h"
 
-/* NetworkManager reports one change as a burst of property notifications
- * spread over a few milliseconds; 50 ms gathers a burst into one snapshot
- * and keeps a network change well under the 100 ms the issue aims at. */
-#define NM_COALESCE_MS		50
+#ifndef ROAMSMTP_LIBEXECDIR	/* set by the build */
+#define ROAMSMTP_LIBEXECDIR	"/usr/local/libexec/roamsmtp"
+#endif
+#define NM_HELPER		"roamsmtp-nmwatch"
+#define NM_HELPER_ENV		"ROAMSMTP_NMWATCH"
 /* A full snapshot (every table at its NETFACTS_*_MAX) is about 6 KB of
  * JSON; a longer line means the channel is broken. */
 #define NM_LINE_MAX		(64 * 1024)
-/* How long available() waits for the bus to answer NameHasOwner. */
-#define NM_BUS_TIMEOUT_MS	1000
-/* One recv() of a neighbour dump: the kernel sends at most a page-sized
- * batch of messages at a time, so this always holds whole messages. */
-#define NM_NEIGH_BUF		32768
-#define NM_BUS_NAME		"org.freedesktop.NetworkManager"
-
-enum nm_start_state {
-	NM_STARTING,
-	NM_RUNNING,
-	NM_FAILED,
-};
-
-struct nm_watched {
-	GObject		*obj;
-	gulong		 handler;
-};
+/* The helper's first line follows nm_client_new(), whose D-Bus calls time
+ * out after D-Bus's default 25 s; waiting longer means it hangs. */
+#define NM_START_TIMEOUT_MS	30000
+/* Restart backoff: a helper that dies at once (no system bus, a crash
+ * on every snapshot) is tried again after 1, 2, 4 ... 60 s; one that ran
+ * for a minute before dying starts the schedule over. */
+#define NM_RESTART_MIN_S	1
+#define NM_RESTART_MAX_S	60
+#define NM_RESTART_RESET_S	60
 
 struct nm_watch {
-	/* The libevent side. */
-	struct bufferevent	*bev;
+	struct event_base	*base;
 	void			(*emit)(const struct net_facts *, void *);
 	void			*emit_arg;
-
-	/* The thread; everything below belongs to it once it runs. */
-	GThread			*thread;
-	GMainContext		*ctx;
-	int			 wfd;		/* our end of the socketpair */
-	int			 wdead;		/* the reader has gone */
-	gint			 stopping;	/* set by stop(), atomic */
-	NMClient		*client;
-	GSource			*coalesce;	/* pending rebuild */
-	GArray			*watched;	/* of struct nm_watched */
-
-	/* The start handshake. */
-	GMutex			 lock;
-	GCond			 cond;
-	enum nm_start_state	 state;
-	char			 err[256];
+	char			 path[PATH_MAX];	/* the helper */
+	pid_t			 pid;		/* -1: not running */
+	time_t			 started;	/* CLOCK_MONOTONIC, seconds */
+	struct bufferevent	*bev;		/* our end of the channel */
+	struct event		*restart;	/* the backoff timer */
+	int			 backoff;	/* seconds, next restart */
 };
 
-/* ------------------------------------------------------------ snapshot */
+/* ------------------------------------------------------------ the helper */
 
-/* Copy a string from libnm into a bounded field: NULL becomes "", invalid
- * UTF-8 is repaired (the channel is JSON) and a string too long is cut at
- * a character boundary. */
-static void
-put_str(char *dst, size_t len, const char *src)
+static time_t
+nm_now(void)
 {
-	char	*valid;
-	size_t	 n;
+	struct timespec	ts;
 
-	if (src == NULL)
-		src = "";
-	valid = g_utf8_make_valid(src, -1);
-	n = strlen(valid);
-	if (n >= len) {
-		n = len - 1;
-		while (n > 0 && (valid[n] & 0xc0) == 0x80)
-			n--;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Which roamsmtp-nmwatch to run (see the top of the file): 0, or -1 with
+ * the places looked at in err. */
+static int
+nm_helper_path(char *path, size_t len, char *err, size_t errlen)
+{
+	const char	*env = getenv(NM_HELPER_ENV);
+	char		 self[PATH_MAX], *slash;
+	ssize_t		 n;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(path, len, "%s", env);
+		if (access(path, X_OK) == 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s: %s", NM_HELPER_ENV, env,
+		    strerror(errno));
+		return -1;
 	}
-	memcpy(dst, valid, n);
-	dst[n] = '\0';
-	g_free(valid);
-}
-
-static void
-lower_mac(char *dst, size_t len, const char *src)
-{
-	size_t	i;
-
-	put_str(dst, len, src);
-	for (i = 0; dst[i] != '\0'; i++)
-		dst[i] = g_ascii_tolower(dst[i]);
-}
-
-static void
-nm_changed(struct nm_watch *);
-
-static void
-nm_notify(GObject *obj, GParamSpec *pspec, gpointer arg)
-{
-	nm_changed(arg);
-}
-
-/* Follow obj's changes until the next rebuild. */
-static void
-nm_watch_obj(struct nm_watch *w, gpointer obj)
-{
-	struct nm_watched	 n;
-	guint			 i;
-
-	for (i = 0; i < w->watched->len; i++)
-		if (g_array_index(w->watched, struct nm_watched, i).obj == obj)
-			return;
-	n.obj = g_object_ref(obj);
-	n.handler = g_signal_connect(obj, "notify", G_CALLBACK(nm_notify), w);
-	g_array_append_val(w->watched, n);
-}
-
-static void
-nm_unwatch_all(struct nm_watch *w)
-{
-	struct nm_watched	*n;
-	guint			 i;
-
-	for (i = 0; i < w->watched->len; i++) {
-		n = &g_array_index(w->watched, struct nm_watched, i);
-		g_signal_handler_disconnect(n->obj, n->handler);
-		g_object_unref(n->obj);
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(path, len, "%s/%s", self,
+			    NM_HELPER) < len && access(path, X_OK) == 0)
+				return 0;
+		}
 	}
-	g_array_set_size(w->watched, 0);
-}
-
-static const char *
-nm_ifname(NMDevice *dev)
-{
-	const char	*s;
-
-	if ((s = nm_device_get_ip_iface(dev)) != NULL && *s != '\0')
-		return s;
-	return nm_device_get_iface(dev);
-}
-
-static void
-add_gateway(struct net_facts *f, const char *addr, const char *ifname)
-{
-	struct net_gateway	*g;
-	size_t			 i;
-
-	if (addr == NULL || *addr == '\0')
-		return;
-	for (i = 0; i < f->ngw; i++)
-		if (strcmp(f->gw[i].addr, addr) == 0 &&
-		    strcmp(f->gw[i].ifname, ifname) == 0)
-			return;
-	if (f->ngw == NETFACTS_GW_MAX)
-		return;
-	g = &f->gw[f->ngw++];
-	put_str(g->addr, sizeof(g->addr), addr);
-	put_str(g->ifname, sizeof(g->ifname), ifname);
-}
-
-static void
-add_addr(struct net_facts *f, const char *addr, unsigned prefix)
-{
-	struct in6_addr	 in6;
-	size_t		 i;
-
-	/* fe80::/10 is on every link: it says nothing about where we are. */
-	if (inet_pton(AF_INET6, addr, &in6) == 1 &&
-	    IN6_IS_ADDR_LINKLOCAL(&in6))
-		return;
-	for (i = 0; i < f->naddr; i++)
-		if (strcmp(f->addr[i].addr, addr) == 0 &&
-		    f->addr[i].prefixlen == prefix)
-			return;
-	if (f->naddr == NETFACTS_ADDR_MAX)
-		return;
-	put_str(f->addr[f->naddr].addr, sizeof(f->addr[0].addr), addr);
-	f->addr[f->naddr++].prefixlen = prefix;
-}
-
-static void
-add_domains(struct net_facts *f, const char *const *v)
-{
-	size_t	i;
-
-	for (; v != NULL && *v != NULL; v++) {
-		/* "~example.com" is a routing-only domain, "~." the default
-		 * route for DNS: neither is a search domain. */
-		if (**v == '\0' || **v == '~')
-			continue;
-		for (i = 0; i < f->ndns; i++)
-			if (strcmp(f->dns[i], *v) == 0)
-				break;
-		if (i < f->ndns || f->ndns == NETFACTS_DNS_MAX)
-			continue;
-		put_str(f->dns[f->ndns++], NETFACTS_NAME_MAX, *v);
-	}
-}
-
-static void
-read_ip_config(struct nm_watch *w, struct net_facts *f, NMIPConfig *cfg,
-    const char *ifname)
-{
-	GPtrArray	*addrs;
-	NMIPAddress	*a;
-	guint		 i;
-
-	if (cfg == NULL)
-		return;
-	nm_watch_obj(w, cfg);
-	add_gateway(f, nm_ip_config_get_gateway(cfg), ifname);
-	addrs = nm_ip_config_get_addresses(cfg);
-	for (i = 0; addrs != NULL && i < addrs->len; i++) {
-		a = g_ptr_array_index(addrs, i);
-		add_addr(f, nm_ip_address_get_address(a),
-		    nm_ip_address_get_prefix(a));
-	}
-	add_domains(f, nm_ip_config_get_domains(cfg));
-	add_domains(f, nm_ip_config_get_searches(cfg));
-}
-
-/* The SSID and BSSID come from the first Wi-Fi device with an access point,
- * looking at the primary connection's devices first: with a VPN on top of
- * Wi-Fi, the Wi-Fi is still where we are. */
-static void
-read_wifi(struct nm_watch *w, struct net_facts *f, NMDevice *dev)
-{
-	NMAccessPoint	*ap;
-	GBytes		*ssid;
-	char		*utf8;
-	const guint8	*data;
-	gsize		 len;
-
-	if (!NM_IS_DEVICE_WIFI(dev) || *f->bssid != '\0' || *f->ssid != '\0')
-		return;
-	if ((ap = nm_device_wifi_get_active_access_point(NM_DEVICE_WIFI(dev)))
-	    == NULL)
-		return;
-	nm_watch_obj(w, ap);
-	if ((ssid = nm_access_point_get_ssid(ap)) != NULL) {
-		data = g_bytes_get_data(ssid, &len);
-		utf8 = nm_utils_ssid_to_utf8(data, len);
-		put_str(f->ssid, sizeof(f->ssid), utf8);
-		g_free(utf8);
-	}
-	lower_mac(f->bssid, sizeof(f->bssid), nm_access_point_get_bssid(ap));
-}
-
-static void
-read_active(struct nm_watch *w, struct net_facts *f, NMActiveConnection *ac,
-    int primary)
-{
-	struct net_connection	*c;
-	const GPtrArray		*devs;
-	NMDevice		*dev;
-	const char		*ifname = "";
-	guint			 i;
-
-	nm_watch_obj(w, ac);
-	/* Activating or going away: not where we are (yet, any more); its
-	 * state change will bring the next snapshot. */
-	if (nm_active_connection_get_state(ac) !=
-	    NM_ACTIVE_CONNECTION_STATE_ACTIVATED)
-		return;
-	if (f->nconn < NETFACTS_CONN_MAX) {
-		c = &f->conn[f->nconn++];
-		put_str(c->id, sizeof(c->id), nm_active_connection_get_id(ac));
-		put_str(c->uuid, sizeof(c->uuid),
-		    nm_active_connection_get_uuid(ac));
-		put_str(c->type, sizeof(c->type),
-		    nm_active_connection_get_connection_type(ac));
-		c->vpn = nm_active_connection_get_vpn(ac) ? 1 : 0;
-		c->primary = primary;
-	}
-	devs = nm_active_connection_get_devices(ac);
-	for (i = 0; devs != NULL && i < devs->len; i++) {
-		dev = g_ptr_array_index(devs, i);
-		nm_watch_obj(w, dev);
-		read_wifi(w, f, dev);
-		if (i == 0)
-			ifname = nm_ifname(dev);
-	}
-	/* A VPN's devices are the ones it runs over, not its tunnel: its
-	 * gateway is not on their link. */
-	if (nm_active_connection_get_vpn(ac))
-		ifname = "";
-	read_ip_config(w, f, nm_active_connection_get_ip4_config(ac), ifname);
-	read_ip_config(w, f, nm_active_connection_get_ip6_config(ac), ifname);
-}
-
-/* A neighbour table entry, as the dump gives it. */
-static void
-match_neighbour(struct net_facts *f, struct nlmsghdr *nh)
-{
-	struct ndmsg	*nd = NLMSG_DATA(nh);
-	struct rtattr	*rta;
-	const void	*dst = NULL;
-	const uint8_t	*ll = NULL;
-	unsigned char	 want[sizeof(struct in6_addr)];
-	char		 ifname[IF_NAMESIZE];
-	int		 len, alen, fam;
-	size_t		 i;
-
-	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) ||
-	    (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP)))
-		return;
-	len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*nd));
-	for (rta = (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
-	    RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == NDA_DST)
-			dst = RTA_DATA(rta);
-		else if (rta->rta_type == NDA_LLADDR &&
-		    RTA_PAYLOAD(rta) == 6)
-			ll = RTA_DATA(rta);
-	}
-	if (dst == NULL || ll == NULL)
-		return;
-	alen = nd->ndm_family == AF_INET ? 4 : 16;
-	for (i = 0; i < f->ngw; i++) {
-		fam = strchr(f->gw[i].addr, ':') ? AF_INET6 : AF_INET;
-		if (*f->gw[i].mac != '\0' || fam != nd->ndm_family ||
-		    inet_pton(fam, f->gw[i].addr, want) != 1 ||
-		    memcmp(want, dst, alen) != 0)
-			continue;
-		if (*f->gw[i].ifname != '\0' &&
-		    (if_indextoname(nd->ndm_ifindex, ifname) == NULL ||
-		    strcmp(ifname, f->gw[i].ifname) != 0))
-			continue;
-		snprintf(f->gw[i].mac, sizeof(f->gw[i].mac),
-		    "%02x:%02x:%02x:%02x:%02x:%02x",
-		    ll[0], ll[1], ll[2], ll[3], ll[4], ll[5]);
-	}
+	snprintf(path, len, "%s/%s", ROAMSMTP_LIBEXECDIR, NM_HELPER);
+	if (access(path, X_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s (not next to the daemon either); "
+	    "reinstall roamsmtp or set %s", path, strerror(errno),
+	    NM_HELPER_ENV);
+	return -1;
 }
 
 /*
- * NetworkManager does not publish its gateways' MAC addresses; the kernel's
- * neighbour table has them (RTM_GETNEIGH dump, IPv4 and IPv6 at once).
- * A gateway not in the table (not talked to yet, or NM a mock) keeps "".
+ * Run the helper with out (or /dev/null) as its standard output and
+ * /dev/null as its standard input; standard error stays ours.  The child
+ * does only async-signal-safe things before exec: the daemon may have
+ * threads.
  */
-static void
-read_gateway_macs(struct net_facts *f)
+static pid_t
+nm_spawn(const char *path, char *const argv[], int out, char *err,
+    size_t errlen)
 {
-	struct {
-		struct nlmsghdr	nh;
-		struct ndmsg	nd;
-	} req;
-	struct nlmsghdr	*nh;
-	char		*buf;
-	ssize_t		 n;
-	int		 fd, done = 0;
+	sigset_t	none;
+	pid_t		parent = getpid(), pid;
+	char		msg[PATH_MAX + 64];
+	int		null, len;
 
-	if (f->ngw == 0)
-		return;
-	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
-	    NETLINK_ROUTE)) == -1) {
-		log_warn("netwatch networkmanager: neighbour table: socket");
-		return;
-	}
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.nd));
-	req.nh.nlmsg_type = RTM_GETNEIGH;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nh.nlmsg_seq = 1;
-	req.nd.ndm_family = AF_UNSPEC;
-	if (send(fd, &req, req.nh.nlmsg_len, 0) == -1) {
-		log_warn("netwatch networkmanager: neighbour table: send");
-		close(fd);
-		return;
-	}
-	buf = g_malloc(NM_NEIGH_BUF);
-	while (!done) {
-		if ((n = recv(fd, buf, NM_NEIGH_BUF, 0)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			log_warn("netwatch networkmanager: neighbour table: "
-			    "recv");
-			break;
-		}
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-		    nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_type == NLMSG_DONE ||
-			    nh->nlmsg_type == NLMSG_ERROR) {
-				done = 1;
-				break;
-			}
-			if (nh->nlmsg_type == RTM_NEWNEIGH)
-				match_neighbour(f, nh);
-		}
-	}
-	g_free(buf);
-	close(fd);
-}
-
-static enum net_connectivity
-map_connectivity(NMConnectivityState c)
-{
-	switch (c) {
-	case NM_CONNECTIVITY_NONE:
-		return NETCONN_NONE;
-	case NM_CONNECTIVITY_PORTAL:
-		return NETCONN_PORTAL;
-	case NM_CONNECTIVITY_LIMITED:
-		return NETCONN_LIMITED;
-	case NM_CONNECTIVITY_FULL:
-		return NETCONN_FULL;
+	len = snprintf(msg, sizeof(msg), "netwatch networkmanager: cannot "
+	    "run %s\n", path);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		len = sizeof(msg) - 1;
+	switch (pid = fork()) {
+	case -1:
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	case 0:
+		break;
 	default:
-		return NETCONN_UNKNOWN;
+		return pid;
 	}
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(out != -1 ? out : null, STDOUT_FILENO) == -1)
+		_exit(127);
+	/* Nothing of the daemon's (listeners, sessions, the queue) stays
+	 * open in the helper. */
+	close_range(3, ~0U, 0);
+	/* Die with the daemon; if it is gone already, do not start. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
+		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	execv(path, argv);
+	(void)!write(STDERR_FILENO, msg, len);
+	_exit(127);
 }
 
-/* Read everything a snapshot holds, and watch what it was read from. */
-static void
-nm_snapshot(struct nm_watch *w, struct net_facts *f)
+/* Wait for pid to end: its wait status, or -1. */
+static int
+nm_reap(pid_t pid)
 {
-	NMActiveConnection	*primary, *ac;
-	const GPtrArray		*acs;
-	NMMetered		 m;
-	guint			 i;
+	int	status;
 
-	memset(f, 0, sizeof(*f));
-	put_str(f->backend, sizeof(f->backend), netwatch_nm_ops.name);
-	f->connectivity = NETCONN_UNKNOWN;
-	nm_unwatch_all(w);
-	if (!nm_client_get_nm_running(w->client))
-		return;
-
-	primary = nm_client_get_primary_connection(w->client);
-	if (primary != NULL)
-		read_active(w, f, primary, 1);
-	acs = nm_client_get_active_connections(w->client);
-	for (i = 0; acs != NULL && i < acs->len; i++) {
-		ac = g_ptr_array_index(acs, i);
-		if (ac != primary)
-			read_active(w, f, ac, 0);
-	}
-	read_gateway_macs(f);
-	f->connectivity = map_connectivity(
-	    nm_client_get_connectivity(w->client));
-	m = nm_client_get_metered(w->client);
-	f->metered = (m == NM_METERED_YES || m == NM_METERED_GUESS_YES);
-}
-
-/* ------------------------------------------------------------ the thread */
-
-/* Write one line to the channel.  The read end only goes away in stop(),
- * and then nothing more needs saying. */
-static void
-nm_send(struct nm_watch *w, const struct net_facts *f)
-{
-	json_t	*msg, *facts;
-	char	*line;
-	size_t	 len, off;
-	ssize_t	 n;
-
-	if (w->wdead)
-		return;
-	if ((facts = netfacts_to_json(f)) == NULL) {
-		log_warnx("netwatch networkmanager: snapshot not serializable");
-		return;
-	}
-	msg = json_pack("{s:i, s:o}", "v", NETFACTS_VERSION, "facts", facts);
-	if (msg == NULL ||
-	    (line = json_dumps(msg, JSON_COMPACT)) == NULL) {
-		log_warnx("netwatch networkmanager: snapshot not serializable");
-		json_decref(msg);
-		return;
-	}
-	json_decref(msg);
-	len = strlen(line);
-	line[len++] = '\n';	/* over the NUL: the line is sent by length */
-	for (off = 0; off < len; off += n) {
-		n = send(w->wfd, line + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n == -1) {
-			if (errno != EPIPE)
-				log_warn("netwatch networkmanager: channel");
-			w->wdead = 1;
-			break;
-		}
-	}
-	free(line);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return status;
 }
 
 static void
-nm_rebuild(struct nm_watch *w)
+nm_describe(int status, char *buf, size_t len)
 {
-	struct net_facts	f;
-
-	nm_snapshot(w, &f);
-	nm_send(w, &f);
+	if (status == -1)
+		snprintf(buf, len, "could not be reaped");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(buf, len, "ended with wait status %d", status);
 }
 
-static gboolean
-nm_coalesced(gpointer arg)
+/* Its log lines go where ours go: to syslog once daemon(3) has pointed our
+ * standard error at /dev/null, else to standard error. */
+static int
+nm_stderr_is_null(void)
 {
-	struct nm_watch	*w = arg;
+	struct stat	err, null;
 
-	g_source_unref(w->coalesce);
-	w->coalesce = NULL;
-	nm_rebuild(w);
-	return G_SOURCE_REMOVE;
+	if (fstat(STDERR_FILENO, &err) == -1)
+		return 1;
+	return stat("/dev/null", &null) == 0 && S_ISCHR(err.st_mode) &&
+	    err.st_rdev == null.st_rdev;
 }
 
-static void
-nm_changed(struct nm_watch *w)
-{
-	if (w->coalesce != NULL)
-		return;
-	w->coalesce = g_timeout_source_new(NM_COALESCE_MS);
-	g_source_set_callback(w->coalesce, nm_coalesced, w, NULL);
-	g_source_attach(w->coalesce, w->ctx);
-}
+/* ------------------------------------------------------------ the channel */
 
-static void
-nm_running_changed(GObject *obj, GParamSpec *pspec, gpointer arg)
-{
-	struct nm_watch	*w = arg;
-
-	log_info("netwatch networkmanager: NetworkManager %s",
-	    nm_client_get_nm_running(w->client) ? "appeared" : "went away");
-	nm_changed(w);
-}
-
-static void
-nm_busy_gone(gpointer arg, GObject *where)
-{
-	*(int *)arg = 1;
-}
-
-static void
-nm_start_done(struct nm_watch *w, enum nm_start_state state)
-{
-	g_mutex_lock(&w->lock);
-	w->state = state;
-	g_cond_signal(&w->cond);
-	g_mutex_unlock(&w->lock);
-}
-
-static gpointer
-nm_thread(gpointer arg)
-{
-	static const char *const props[] = {
-		"notify::" NM_CLIENT_ACTIVE_CONNECTIONS,
-		"notify::" NM_CLIENT_PRIMARY_CONNECTION,
-		"notify::" NM_CLIENT_CONNECTIVITY,
-		"notify::" NM_CLIENT_METERED,
-	};
-	struct nm_watch	*w = arg;
-	GError		*error = NULL;
-	int		 gone = 0;
-	size_t		 i;
-
-	g_main_context_push_thread_default(w->ctx);
-	if ((w->client = nm_client_new(NULL, &error)) == NULL) {
-		snprintf(w->err, sizeof(w->err), "libnm: %s", error->message);
-		g_error_free(error);
-		g_main_context_pop_thread_default(w->ctx);
-		nm_start_done(w, NM_FAILED);
-		return NULL;
-	}
-	w->watched = g_array_new(FALSE, FALSE, sizeof(struct nm_watched));
-	for (i = 0; i < G_N_ELEMENTS(props); i++)
-		g_signal_connect(w->client, props[i], G_CALLBACK(nm_notify), w);
-	g_signal_connect(w->client, "notify::" NM_CLIENT_NM_RUNNING,
-	    G_CALLBACK(nm_running_changed), w);
-	if (!nm_client_get_nm_running(w->client))
-		log_info("netwatch networkmanager: NetworkManager is not "
-		    "running; waiting for it");
-	nm_start_done(w, NM_RUNNING);
-
-	nm_rebuild(w);		/* the first snapshot */
-	while (!g_atomic_int_get(&w->stopping))
-		g_main_context_iteration(w->ctx, TRUE);
-
-	if (w->coalesce != NULL) {
-		g_source_destroy(w->coalesce);
-		g_source_unref(w->coalesce);
-		w->coalesce = NULL;
-	}
-	nm_unwatch_all(w);
-	g_array_free(w->watched, TRUE);
-	g_signal_handlers_disconnect_by_data(w->client, w);
-	/* libnm's own sources outlive the client for a moment: iterate the
-	 * context until they are done, or they would leak (libnm's docs). */
-	g_object_weak_ref(nm_client_get_context_busy_watcher(w->client),
-	    nm_busy_gone, &gone);
-	g_object_unref(w->client);
-	w->client = NULL;
-	while (!gone)
-		g_main_context_iteration(w->ctx, TRUE);
-	g_main_context_pop_thread_default(w->ctx);
-	return NULL;
-}
-
-/* ------------------------------------------------------------ libevent side */
-
-/* One line from the thread: 0 with the snapshot in f, or -1 (logged). */
+/* One line from the helper: 0 with the snapshot in f, or -1 (logged). */
 static int
 nm_receive(const char *line, size_t len, struct net_facts *f)
 {
@@ -701,73 +275,186 @@ nm_readcb(struct bufferevent *bev, void *arg)
 		w->emit(&f, w->emit_arg);
 }
 
+static void	nm_eventcb(struct bufferevent *, short, void *);
+
+/* Run the helper on a new channel: 0, or -1 with the reason in err. */
+static int
+nm_launch(struct nm_watch *w, char *err, size_t errlen)
+{
+	char	*argv[4];
+	int	 sv[2], argc = 0;
+
+	argv[argc++] = NM_HELPER;
+	if (nm_stderr_is_null())
+		argv[argc++] = "-s";
+	if (log_verbose())
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (evutil_make_socket_nonblocking(sv[0]) == -1 ||
+	    (w->bev = bufferevent_socket_new(w->base, sv[0],
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		snprintf(err, errlen, "cannot set up the watcher's channel");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	w->pid = nm_spawn(w->path, argv, sv[1], err, errlen);
+	close(sv[1]);
+	if (w->pid == -1) {
+		bufferevent_free(w->bev);
+		w->bev = NULL;
+		return -1;
+	}
+	w->started = nm_now();
+	bufferevent_setcb(w->bev, nm_readcb, NULL, nm_eventcb, w);
+	bufferevent_enable(w->bev, EV_READ);
+	return 0;
+}
+
+/* Close the channel and end the helper: its wait status, or -1. */
+static int
+nm_halt(struct nm_watch *w)
+{
+	int	status = -1;
+
+	if (w->bev != NULL) {
+		bufferevent_free(w->bev);
+		w->bev = NULL;
+	}
+	if (w->pid != -1) {
+		/* Harmless if it is exiting already: the status it exits
+		 * with is the one reaped. */
+		kill(w->pid, SIGTERM);
+		status = nm_reap(w->pid);
+		w->pid = -1;
+	}
+	return status;
+}
+
+/* Until start() returns: its first line is there (0), or it ended or
+ * hangs (-1, reason in err). */
+static int
+nm_wait_first(struct nm_watch *w, char *err, size_t errlen)
+{
+	struct pollfd	pfd;
+	time_t		end = nm_now() + NM_START_TIMEOUT_MS / 1000;
+	char		c, why[64];
+	int		n;
+
+	pfd.fd = bufferevent_getfd(w->bev);
+	pfd.events = POLLIN;
+	do {
+		n = poll(&pfd, 1, (int)(end - nm_now()) * 1000);
+	} while (n == -1 && errno == EINTR && nm_now() < end);
+	if (n == 1 && recv(pfd.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+		return 0;
+	if (n == 0)
+		snprintf(err, errlen, "%s pid=%d said nothing within %d s; "
+		    "stopped", w->path, (int)w->pid,
+		    NM_START_TIMEOUT_MS / 1000);
+	else {
+		nm_describe(nm_halt(w), why, sizeof(why));
+		snprintf(err, errlen, "%s %s (its reason is logged above)",
+		    w->path, why);
+	}
+	return -1;
+}
+
+static void
+nm_unknown(struct net_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->backend, sizeof(f->backend), "%s", netwatch_nm_ops.name);
+	f->connectivity = NETCONN_UNKNOWN;
+}
+
+static void
+nm_schedule(struct nm_watch *w)
+{
+	struct timeval	tv = { w->backoff, 0 };
+
+	evtimer_add(w->restart, &tv);
+	w->backoff *= 2;
+	if (w->backoff > NM_RESTART_MAX_S)
+		w->backoff = NM_RESTART_MAX_S;
+}
+
+/* The helper closed the channel: it has died or is dying. */
 static void
 nm_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	log_warnx("netwatch networkmanager: channel closed; network changes "
-	    "are no longer seen");
-	bufferevent_disable(bev, EV_READ);
+	struct nm_watch		*w = arg;
+	struct net_facts	 f;
+	char			 why[64];
+	pid_t			 pid = w->pid;
+
+	if (nm_now() - w->started >= NM_RESTART_RESET_S)
+		w->backoff = NM_RESTART_MIN_S;
+	nm_describe(nm_halt(w), why, sizeof(why));
+	log_warnx("netwatch networkmanager: %s pid=%d %s; network facts are "
+	    "unknown until it runs again, in %d s", NM_HELPER, (int)pid, why,
+	    w->backoff);
+	nm_schedule(w);
+	nm_unknown(&f);
+	w->emit(&f, w->emit_arg);	/* last: it may stop the watcher */
+}
+
+static void
+nm_restart(evutil_socket_t fd, short ev, void *arg)
+{
+	struct nm_watch	*w = arg;
+	char		 err[256];
+
+	if (nm_launch(w, err, sizeof(err)) == -1) {
+		log_warnx("netwatch networkmanager: cannot restart %s: %s; "
+		    "next try in %d s", NM_HELPER, err, w->backoff);
+		nm_schedule(w);
+		return;
+	}
+	log_info("netwatch networkmanager: %s restarted pid=%d", NM_HELPER,
+	    (int)w->pid);
 }
 
 /* ------------------------------------------------------------ ops */
 
 /* NetworkManager owns its name on the system bus (or the bus in
- * DBUS_SYSTEM_BUS_ADDRESS). */
+ * DBUS_SYSTEM_BUS_ADDRESS): the helper's exit status says. */
 static int
 nm_available(void)
 {
-	GDBusConnection	*bus;
-	GVariant	*ret;
-	GError		*error = NULL;
-	char		*address;
-	gboolean	 owned = FALSE;
+	char	 path[PATH_MAX], err[PATH_MAX + 128], why[64];
+	char	*argv[] = { NM_HELPER, "--available", NULL, NULL };
+	pid_t	 pid;
+	int	 status;
 
-	address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL,
-	    &error);
-	if (address == NULL) {
-		log_debug("netwatch networkmanager: no system bus: %s",
-		    error->message);
-		g_error_free(error);
+	if (log_verbose())
+		argv[2] = "-v";
+	if (nm_helper_path(path, sizeof(path), err, sizeof(err)) == -1) {
+		log_warnx("netwatch networkmanager: %s", err);
 		return -1;
 	}
-	bus = g_dbus_connection_new_for_address_sync(address,
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-	    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
-	g_free(address);
-	if (bus == NULL) {
-		log_debug("netwatch networkmanager: system bus: %s",
-		    error->message);
-		g_error_free(error);
+	if ((pid = nm_spawn(path, argv, -1, err, sizeof(err))) == -1) {
+		log_warnx("netwatch networkmanager: %s", err);
 		return -1;
 	}
-	ret = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus",
-	    "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
-	    g_variant_new("(s)", NM_BUS_NAME), G_VARIANT_TYPE("(b)"),
-	    G_DBUS_CALL_FLAGS_NONE, NM_BUS_TIMEOUT_MS, NULL, &error);
-	if (ret == NULL) {
-		log_debug("netwatch networkmanager: NameHasOwner: %s",
-		    error->message);
-		g_error_free(error);
-	} else {
-		g_variant_get(ret, "(b)", &owned);
-		g_variant_unref(ret);
-	}
-	g_dbus_connection_close_sync(bus, NULL, NULL);
-	g_object_unref(bus);
-	return owned ? 0 : -1;
+	status = nm_reap(pid);
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) <= 1)
+		return WEXITSTATUS(status) == 0 ? 0 : -1;
+	nm_describe(status, why, sizeof(why));
+	log_warnx("netwatch networkmanager: %s --available %s", path, why);
+	return -1;
 }
 
 static void
 nm_free(struct nm_watch *w)
 {
-	if (w->bev != NULL)
-		bufferevent_free(w->bev);
-	if (w->wfd != -1)
-		close(w->wfd);
-	if (w->ctx != NULL)
-		g_main_context_unref(w->ctx);
-	g_mutex_clear(&w->lock);
-	g_cond_clear(&w->cond);
+	nm_halt(w);
+	if (w->restart != NULL)
+		event_free(w->restart);
 	free(w);
 }
 
@@ -777,73 +464,36 @@ nm_start(struct event_base *base,
     char *err, size_t errlen)
 {
 	struct nm_watch	*w;
-	GError		*error = NULL;
-	int		 sv[2];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	w->base = base;
 	w->emit = emit;
 	w->emit_arg = emit_arg;
-	w->wfd = -1;
-	g_mutex_init(&w->lock);
-	g_cond_init(&w->cond);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+	w->pid = -1;
+	w->backoff = NM_RESTART_MIN_S;
+	if ((w->restart = evtimer_new(base, nm_restart, w)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		nm_free(w);
 		return NULL;
 	}
-	w->wfd = sv[1];
-	if (evutil_make_socket_nonblocking(sv[0]) == -1 ||
-	    (w->bev = bufferevent_socket_new(base, sv[0],
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		snprintf(err, errlen, "cannot set up the watcher's channel");
-		close(sv[0]);
+	if (nm_helper_path(w->path, sizeof(w->path), err, errlen) == -1 ||
+	    nm_launch(w, err, errlen) == -1 ||
+	    nm_wait_first(w, err, errlen) == -1) {
 		nm_free(w);
 		return NULL;
 	}
-	bufferevent_setcb(w->bev, nm_readcb, NULL, nm_eventcb, w);
-	bufferevent_enable(w->bev, EV_READ);
-
-	w->ctx = g_main_context_new();
-	w->state = NM_STARTING;
-	w->thread = g_thread_try_new("netwatch-nm", nm_thread, w, &error);
-	if (w->thread == NULL) {
-		snprintf(err, errlen, "cannot start the watcher thread: %s",
-		    error->message);
-		g_error_free(error);
-		nm_free(w);
-		return NULL;
-	}
-	g_mutex_lock(&w->lock);
-	while (w->state == NM_STARTING)
-		g_cond_wait(&w->cond, &w->lock);
-	g_mutex_unlock(&w->lock);
-	if (w->state == NM_FAILED) {
-		snprintf(err, errlen, "%s", w->err);
-		g_thread_join(w->thread);
-		nm_free(w);
-		return NULL;
-	}
+	log_debug("netwatch networkmanager: %s pid=%d", w->path, (int)w->pid);
 	return w;
 }
 
 static void
 nm_stop(void *arg)
 {
-	struct nm_watch	*w = arg;
-
-	if (w == NULL)
-		return;
-	g_atomic_int_set(&w->stopping, 1);
-	/* Close the read end first: a send() the thread is blocked in
-	 * returns EPIPE, and the thread can see the flag. */
-	bufferevent_free(w->bev);
-	w->bev = NULL;
-	g_main_context_wakeup(w->ctx);
-	g_thread_join(w->thread);
-	nm_free(w);
+	if (arg != NULL)
+		nm_free(arg);
 }
 
 const struct netwatch_ops netwatch_nm_ops = {

@@ -4,6 +4,8 @@
  * mock, and the snapshots delivered to the callback say where the laptop
  * is as it moves: home Wi-Fi -> cafe Wi-Fi -> no network -> office wired
  * with a VPN; NetworkManager restarting; NetworkManager absent at start.
+ * libnm runs in the helper program roamsmtp-nmwatch ($ROAMSMTP_NMWATCH,
+ * set by ctest): it is restarted when it dies, and dies with its daemon.
  *
  * Nothing sleeps: each step changes the mock (the call returns once the
  * mock has sent its signals) and then runs the libevent loop until a
@@ -11,9 +13,14 @@
  * into a failure, and then the last snapshot is printed.
  */
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +38,8 @@
 #include "netwatch.h"
 
 #define WAIT_DEADLINE	60	/* seconds before a wait counts as a hang */
+/* The helper's name as the kernel keeps it (comm: 15 characters). */
+#define HELPER_COMM	"roamsmtp-nmwatc"
 
 #define HOME_UUID	"0f6a3c1e-0000-4000-8000-000000000001"
 #define CAFE_UUID	"0f6a3c1e-0000-4000-8000-000000000002"
@@ -209,6 +218,36 @@ has_dns(const struct net_facts *f, const char *d)
 		if (strcmp(f->dns[i], d) == 0)
 			return 1;
 	return 0;
+}
+
+/* The running helper: the one child of parent called roamsmtp-nmwatch
+ * (-1: none, -2: more than one). */
+static pid_t
+helper_pid(pid_t parent)
+{
+	DIR		*d;
+	struct dirent	*e;
+	FILE		*fp;
+	char		 path[300], comm[32];
+	int		 ppid;
+	pid_t		 found = -1;
+
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		/* pid (comm) state ppid: comm has no ')' or space here. */
+		if (fscanf(fp, "%*d (%31[^)]) %*c %d", comm, &ppid) == 2 &&
+		    ppid == parent && strcmp(comm, HELPER_COMM) == 0)
+			found = found == -1 ? atoi(e->d_name) : -2;
+		fclose(fp);
+	}
+	closedir(d);
+	return found;
 }
 
 /* ---- the places -------------------------------------------------------- */
@@ -483,6 +522,96 @@ test_nm_absent_at_start(void **state)
 	event_base_free(base);
 }
 
+/* The helper dies under the watcher: the facts turn "unknown" at once
+ * (where we were is no longer known), and a new helper brings them back. */
+static void
+test_helper_dies(void **state)
+{
+	struct event_base	*base = event_base_new();
+	struct recorder		 r = { .base = base };
+	struct netwatch		*nw;
+	char			 err[256] = "";
+	pid_t			 first, second;
+	int			 n;
+
+	nw = netwatch_start(base, NETWATCH_NM, record, &r, err, sizeof(err));
+	assert_non_null(nw);
+	n = r.n;
+	assert_int_equal(nm("wifi --id 'Home' --uuid " HOME_UUID
+	    " --ssid HomeWifi --bssid AA:BB:CC:00:00:01 --addr 192.168.1.23/24"
+	    " --gw 192.168.1.1 --primary"), 0);
+	assert_int_equal(nm("connectivity full"), 0);
+	wait_facts(&r, n, "home", is_home);
+
+	first = helper_pid(getpid());
+	assert_true(first > 0);
+	n = r.n;
+	assert_int_equal(kill(first, SIGKILL), 0);
+	wait_facts(&r, n, "helper gone: unknown", is_nm_gone);
+	assert_string_equal(r.last.backend, "networkmanager");
+
+	n = r.n;
+	wait_facts(&r, n, "home from the new helper", is_home);
+	second = helper_pid(getpid());
+	assert_true(second > 0);
+	assert_int_not_equal(second, first);
+
+	netwatch_stop(nw);
+	/* Stopped means reaped: no helper, not even a zombie, is left. */
+	assert_int_equal(helper_pid(getpid()), -1);
+	assert_int_equal(kill(second, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	event_base_free(base);
+	assert_int_equal(nm("down --all"), 0);
+	assert_int_equal(nm("connectivity none"), 0);
+}
+
+/* A daemon that dies without stopping the watcher (kill -9, a crash)
+ * leaves no helper behind.  The child plays the daemon; the helper's end
+ * is seen through a pidfd, since it is not our child. */
+static void
+test_helper_dies_with_daemon(void **state)
+{
+	struct pollfd	pfd;
+	pid_t		daemon_pid, helper = -1;
+	int		go[2], status;
+	char		c = 'x';
+
+	assert_int_equal(pipe(go), 0);
+	if ((daemon_pid = fork()) == 0) {
+		struct event_base	*base = event_base_new();
+		struct recorder		 r = { .base = base };
+		char			 err[256];
+
+		if (netwatch_start(base, NETWATCH_NM, record, &r, err,
+		    sizeof(err)) == NULL)
+			_exit(1);
+		/* Wait for the parent to hold the helper, then die. */
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	assert_true(daemon_pid > 0);
+	close(go[0]);
+	/* netwatch_start() returns once the helper has spoken. */
+	while (helper < 0) {
+		helper = helper_pid(daemon_pid);
+		assert_int_not_equal(helper, -2);
+		if (helper == -1 && waitpid(daemon_pid, &status, WNOHANG) != 0)
+			fail_msg("the daemon child ended before its helper "
+			    "ran");
+	}
+	pfd.fd = (int)syscall(SYS_pidfd_open, helper, 0);
+	assert_true(pfd.fd >= 0);
+	pfd.events = POLLIN;
+	assert_int_equal(write(go[1], &c, 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Readable: the helper has exited. */
+	assert_int_equal(poll(&pfd, 1, WAIT_DEADLINE * 1000), 1);
+	close(pfd.fd);
+}
+
 int
 main(void)
 {
@@ -491,6 +620,8 @@ main(void)
 		cmocka_unit_test(test_home_cafe_offline_office),
 		cmocka_unit_test(test_nm_restarts),
 		cmocka_unit_test(test_nm_absent_at_start),
+		cmocka_unit_test(test_helper_dies),
+		cmocka_unit_test(test_helper_dies_with_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, setup_mock, teardown_mock);
