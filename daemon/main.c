@@ -23,9 +23,11 @@
 #include "diag.h"
 #include "log.h"
 #include "netwatch.h"
+#include "privdrop.h"
 #include "profile.h"
 #include "queue.h"
 #include "router.h"
+#include "sdnotify.h"
 #include "smtp_server.h"
 #include "util.h"
 
@@ -66,11 +68,14 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	if (sig == SIGHUP) {
 		/* Same as roamsmtpctl reload: a bad set keeps the old one. */
 		log_info("SIGHUP: reloading profiles");
+		sdnotify("RELOADING=1");
 		reply = router_reload(dm->router);
 		json_decref(reply);
+		sdnotify("READY=1");
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
+	sdnotify("STOPPING=1");
 	event_base_loopexit(dm->base, NULL);
 }
 
@@ -209,6 +214,10 @@ main(int argc, char **argv)
 	if ((server = smtp_server_new(base, &conf, router, queue, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if ((ch = privdrop_caps(err, sizeof(err))) == -1)
+		fatalx("%s", err);
+	if (ch == 1)
+		log_info("capabilities dropped after binding the listeners");
 	snprintf(path, sizeof(path), "%s/control", conf.runtime_dir);
 	if ((control = control_open(base, path, control_dispatch, router, err,
 	    sizeof(err))) == NULL)
@@ -237,6 +246,7 @@ main(int argc, char **argv)
 		log_warnx("%s; mail is queued until then (profiles folder: "
 		    "%s)", reason, conf.profiles_dir);
 
+	sdnotify("READY=1");
 	event_base_dispatch(base);
 
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)

@@ -117,14 +117,14 @@ elem_end(struct addr_elem *e, struct sm_addrs *out, char *err, size_t errlen)
 		e->phrase[e->plen] = '\0';
 		a = e->phrase;
 	}
-	n = strlen(a);
-	if (n > 0) {
+	n = out->n;
+	if (a[0] != '\0') {
 		if (sm_addrs_add(out, a) == -1) {
 			seterr(err, errlen, "more than %d recipients",
 			    SM_RCPT_MAX);
 			return -1;
 		}
-		r = 1;
+		r = out->n > n;		/* not a duplicate */
 	}
 	memset(e, 0, sizeof(*e));
 	return r;
@@ -398,22 +398,24 @@ header_start(struct cur_header *h, const char *line, size_t nlen, long lineno)
 }
 
 /*
- * Read one line of at most SM_LINE_MAX octets (and its LF) into buf (at
- * least SM_LINE_MAX + 2 octets).  Returns its length without the LF, -1 at
- * the end, -2 when it is too long.
+ * Read one line (up to its LF, which is dropped) into buf, NUL terminated.
+ * Returns its length, -1 at the end, -2 when it has more than size - 2
+ * octets (buf is SM_LINE_MAX + 2 octets: 998 fit, 999 do not).
  */
 static long
 read_line(FILE *f, char *buf, size_t size)
 {
-	size_t	n;
+	size_t	n = 0;
+	int	c;
 
-	if (fgets(buf, (int)size, f) == NULL)
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n + 2 >= size)
+			return -2;	/* over size - 2 octets */
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (c == EOF && n == 0)
 		return -1;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	else if (!feof(f))
-		return -2;
 	return (long)n;
 }
 
@@ -438,7 +440,7 @@ sm_scan(FILE *msg, struct sm_scan *s, char *err, size_t errlen)
 			    "line", s->lines, SM_LINE_MAX);
 			goto done;
 		}
-		if (strlen(line) != (size_t)len) {
+		if (memchr(line, '\0', (size_t)len) != NULL) {
 			seterr(err, errlen, "line %ld holds a NUL octet, which "
 			    "SMTP cannot carry; encode the message (base64)",
 			    s->lines);

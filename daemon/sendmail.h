@@ -53,7 +53,8 @@ void	sm_addrs_free(struct sm_addrs *);
  * <bob@example.net>, carol@example.org (Carol), team: a@x, b@y;") and add
  * each address to out: display names, comments and group names are
  * dropped, quoted local parts kept, an empty group ("undisclosed-recipients:
- * ;") adds nothing.  Returns the number of addresses found, or -1 with a
+ * ;") adds nothing.  Returns the number of addresses added (a duplicate
+ * is not), or -1 with a
  * reason in err (an unclosed quote, comment or '<'; an address over
  * SMTP_PATH_MAX; too many recipients).
  */

@@ -220,8 +220,12 @@ spool_keep(struct job *j, char *where, size_t wlen)
 	snprintf(path, sizeof(path), "%s/%s.txt", j->outbox, j->name);
 	if ((f = fopen(path, "wxe")) != NULL) {
 		fprintf(f, "%s could not hand %s.eml to roamsmtpd:\n%s\n\n"
-		    "Send it again with:\n  " PROG " -i", PROG, j->name,
-		    j->reason);
+		    "Send it again with:\n  cd %s &&\n  " PROG " -i", PROG,
+		    j->name, j->reason, sm_shell_quote(j->outbox, q,
+		    sizeof(q)) != NULL ? q : ".");
+		if (j->o->config != NULL && sm_shell_quote(j->o->config, q,
+		    sizeof(q)) != NULL)
+			fprintf(f, " -C %s", q);
 		if (j->sender != NULL && sm_shell_quote(j->sender, q,
 		    sizeof(q)) != NULL)
 			fprintf(f, " -f %s", q);
@@ -742,6 +746,7 @@ main(int argc, char **argv)
 	struct opts		o;
 	struct daemon_conf	conf;
 	struct diag		d;
+	char			*config = NULL;
 	size_t			i;
 	int			status;
 
@@ -779,10 +784,14 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	diag_free(&d);
+	/* The outbox's note says "cd OUTBOX && ... -C CONFIG". */
+	if (o.config != NULL && (config = realpath(o.config, NULL)) != NULL)
+		o.config = config;
 	if (o.mode == 's')
 		status = relay_session(&conf);
 	else
 		status = mail(&o, &conf);
 	conf_free(&conf);
+	free(config);
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "smtp_server.h"
 #include "smtp_session.h"
 #include "sockdiag.h"
@@ -99,6 +100,7 @@ smtp_server_new(struct event_base *base, const struct daemon_conf *conf,
 {
 	struct smtp_server	*srv;
 	struct evconnlistener	*l;
+	char			 hint[768];
 	size_t			 i;
 	int			 saved;
 
@@ -128,13 +130,8 @@ smtp_server_new(struct event_base *base, const struct daemon_conf *conf,
 			}
 			if (saved == EACCES)
 				snprintf(err, errlen, "cannot listen on %s: "
-				    "permission denied. Ports below 1024 need "
-				    "the cap_net_bind_service capability: "
-				    "sudo setcap cap_net_bind_service=+ep "
-				    "$(command -v roamsmtpd) -- or choose "
-				    "another port with listen = "
-				    "127.0.0.1:2525 in roamsmtp.conf",
-				    cl->text);
+				    "permission denied. %s", cl->text,
+				    privdrop_bind_hint(hint, sizeof(hint)));
 			else if (saved == EADDRINUSE)
 				snprintf(err, errlen, "cannot listen on %s: "
 				    "address in use; another mail server or "
