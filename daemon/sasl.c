@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -116,4 +117,83 @@ sasl_plain_split(char *msg, size_t len, const char **authcid,
 	*authcid = a;
 	*passwd = p;
 	return 0;
+}
+
+/* base64 of a message built in a temporary buffer that is wiped. */
+static char *
+b64_wiped(char *buf, int n, size_t size)
+{
+	char	*out = NULL;
+
+	if (n >= 0 && (size_t)n < size)
+		out = sasl_b64_encode(buf, (size_t)n);
+	explicit_bzero(buf, size);
+	free(buf);
+	return out;
+}
+
+char *
+sasl_xoauth2_response(const char *user, const char *token)
+{
+	size_t	 size = strlen(user) + strlen(token) + 32;
+	char	*buf;
+
+	if ((buf = malloc(size)) == NULL)
+		return NULL;
+	return b64_wiped(buf, snprintf(buf, size,
+	    "user=%s\001auth=Bearer %s\001\001", user, token), size);
+}
+
+char *
+sasl_oauthbearer_response(const char *user, const char *host, unsigned port,
+    const char *token)
+{
+	size_t	 size = 3 * strlen(user) + strlen(host) + strlen(token) + 64;
+	char	*buf, *name, *o;
+	size_t	 i;
+
+	if ((name = malloc(3 * strlen(user) + 1)) == NULL)
+		return NULL;
+	for (o = name, i = 0; user[i] != '\0'; i++) {
+		if (user[i] == ',' || user[i] == '=') {
+			memcpy(o, user[i] == ',' ? "=2C" : "=3D", 3);
+			o += 3;
+		} else
+			*o++ = user[i];
+	}
+	*o = '\0';
+	if ((buf = malloc(size)) == NULL) {
+		free(name);
+		return NULL;
+	}
+	o = b64_wiped(buf, snprintf(buf, size,
+	    "n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s\001\001", name,
+	    host, port, token), size);
+	free(name);
+	return o;
+}
+
+void
+sasl_oauth_error_status(const char *json, size_t len, char *buf,
+    size_t buflen)
+{
+	json_t		*doc, *st;
+	const char	*v = "?";
+	char		 num[32];
+	size_t		 i;
+
+	doc = json_loadb(json, len, 0, NULL);
+	st = json_is_object(doc) ? json_object_get(doc, "status") : NULL;
+	if (json_is_string(st))
+		v = json_string_value(st);
+	else if (json_is_integer(st)) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(st));
+		v = num;
+	}
+	for (i = 0; v[i] != '\0' && i + 1 < buflen && i < 64; i++)
+		buf[i] = (v[i] > 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	if (buflen > 0)
+		buf[i] = '\0';
+	json_decref(doc);
 }

@@ -6,6 +6,20 @@
  *     -> [STARTTLS -> TLS_HANDSHAKE -> EHLO] -> [AUTH_*] -> READY
  * and DEAD from anywhere.  In READY every reply belongs to the oldest
  * pending command.
+ *
+ * The AUTH states, by mechanism (AUTH_LAST: the last response is sent, a
+ * 235 or a refusal comes next):
+ *   PLAIN        AUTH_LAST
+ *   LOGIN        AUTH_LOGIN_USER -> AUTH_LOGIN_PASS -> AUTH_LAST
+ *   CRAM-MD5     AUTH_CRAM -> AUTH_LAST
+ *   SCRAM        AUTH_SCRAM_FIRST -> AUTH_SCRAM_FINAL -> AUTH_LAST (only
+ *                once the server's signature was checked)
+ *   XOAUTH2,     AUTH_OAUTH -> 235, or 334 with a JSON error ->
+ *   OAUTHBEARER  AUTH_OAUTH_ERROR -> 5xx; then, once, a fresh token from
+ *                cb.refresh and AUTH_OAUTH again
+ * The initial response always fits on the AUTH line: a token is at most
+ * SECRET_MAX (4096) octets, its base64 with the rest about 5.5 KB, and RFC
+ * 4954 section 4 allows 12288.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -30,6 +44,7 @@
 #include "smtp_limits.h"
 #include "log.h"
 #include "sasl.h"
+#include "scram.h"
 #include "smtp_client.h"
 #include "tls.h"
 #include "util.h"
@@ -42,18 +57,23 @@ enum sc_state {
 	SC_EHLO,
 	SC_HELO,
 	SC_STARTTLS,
-	SC_AUTH_PLAIN,
+	SC_AUTH_LAST,
 	SC_AUTH_LOGIN_USER,
 	SC_AUTH_LOGIN_PASS,
 	SC_AUTH_CRAM,
+	SC_AUTH_SCRAM_FIRST,
+	SC_AUTH_SCRAM_FINAL,
+	SC_AUTH_OAUTH,
+	SC_AUTH_OAUTH_ERROR,
 	SC_READY,
 	SC_DEAD,
 };
 
 static const char *sc_state_names[] = {
 	"resolving", "connecting", "tls-handshake", "greeting", "ehlo", "helo",
-	"starttls", "auth-plain", "auth-login-user", "auth-login-pass",
-	"auth-cram-md5", "ready", "dead",
+	"starttls", "auth-last", "auth-login-user", "auth-login-pass",
+	"auth-cram-md5", "auth-scram-first", "auth-scram-final", "auth-oauth",
+	"auth-oauth-error", "ready", "dead",
 };
 
 struct pending {
@@ -81,6 +101,10 @@ struct smtp_client {
 	char			*user;
 	char			*password;
 	int			 allow_plaintext_auth;
+	enum auth_choice	 mech;		/* the one used */
+	struct scram_client	 scram;
+	int			 refreshed;	/* a fresh OAuth2 token tried */
+	char			 oauth_status[32];	/* of its JSON error */
 
 	struct smtp_client_cb	 cb;
 	void			*arg;
@@ -238,6 +262,7 @@ client_release(struct smtp_client *c)
 	if (c->ssl)
 		SSL_free(c->ssl);
 	client_drop_pending(c);
+	scram_client_clear(&c->scram);
 	if (c->password) {
 		explicit_bzero(c->password, strlen(c->password));
 		free(c->password);
@@ -571,6 +596,94 @@ reply_summary(const struct smtp_reply *r, char *buf, size_t len)
 	return buf;
 }
 
+/* Can SCRAM-SHA-256 carry these credentials (scram.h's ASCII SASLprep)? */
+static int
+scram_fits(const struct smtp_client *c)
+{
+	return scram_prep_ok(c->user) == 0 && scram_prep_ok(c->password) == 0;
+}
+
+static void
+client_send_b64(struct smtp_client *c, const char *text, size_t len)
+{
+	char	*b64;
+
+	if ((b64 = sasl_b64_encode(text, len)) == NULL)
+		fatalx("out of memory");
+	client_send(c, "%s", b64);
+	explicit_bzero(b64, strlen(b64));
+	free(b64);
+}
+
+/* The XOAUTH2 or OAUTHBEARER response for the token in c->password. */
+static char *
+oauth_response(const struct smtp_client *c)
+{
+	char	*resp;
+
+	if (c->mech == AUTHC_XOAUTH2)
+		resp = sasl_xoauth2_response(c->user, c->password);
+	else
+		resp = sasl_oauthbearer_response(c->user, c->host, c->port,
+		    c->password);
+	if (resp == NULL)
+		fatalx("out of memory");
+	return resp;
+}
+
+static void
+client_oauth_send(struct smtp_client *c)
+{
+	const char	*name = c->mech == AUTHC_XOAUTH2 ? "XOAUTH2" :
+			    "OAUTHBEARER";
+	char		*resp = oauth_response(c);
+
+	c->oauth_status[0] = '\0';
+	client_send(c, "AUTH %s %s", name, resp);
+	enter_state(c, SC_AUTH_OAUTH);
+	explicit_bzero(resp, strlen(resp));
+	free(resp);
+}
+
+static void
+client_scram_send(struct smtp_client *c)
+{
+	char	*first, *b64, err[256];
+
+	if (!scram_fits(c)) {
+		client_fail(c, SCF_FEATURE, "%s: SCRAM-SHA-256 needs a user "
+		    "name and password of printable ASCII (roamsmtp does not "
+		    "SASLprep other characters); use auth = plain over TLS",
+		    c->peer);
+		return;
+	}
+	if (scram_client_start(&c->scram, c->user, NULL, &first, err,
+	    sizeof(err)) == -1) {
+		client_fail(c, SCF_FEATURE, "%s: %s", c->peer, err);
+		return;
+	}
+	if ((b64 = sasl_b64_encode(first, strlen(first))) == NULL)
+		fatalx("out of memory");
+	client_send(c, "AUTH SCRAM-SHA-256 %s", b64);
+	free(b64);
+	free(first);
+	enter_state(c, SC_AUTH_SCRAM_FIRST);
+}
+
+static unsigned
+mech_bit(enum auth_choice mech)
+{
+	switch (mech) {
+	case AUTHC_PLAIN:		return AUTH_MECH_PLAIN;
+	case AUTHC_LOGIN:		return AUTH_MECH_LOGIN;
+	case AUTHC_CRAM_MD5:		return AUTH_MECH_CRAM_MD5;
+	case AUTHC_SCRAM_SHA_256:	return AUTH_MECH_SCRAM_SHA_256;
+	case AUTHC_XOAUTH2:		return AUTH_MECH_XOAUTH2;
+	case AUTHC_OAUTHBEARER:		return AUTH_MECH_OAUTHBEARER;
+	default:			return 0;
+	}
+}
+
 static void
 client_auth_start(struct smtp_client *c)
 {
@@ -585,28 +698,36 @@ client_auth_start(struct smtp_client *c)
 		return;
 	}
 	if (mech == AUTHC_AUTO) {
-		if (c->caps.auth & AUTH_MECH_PLAIN)
+		/* SCRAM first: the server never sees the password. */
+		if ((c->caps.auth & AUTH_MECH_SCRAM_SHA_256) && scram_fits(c))
+			mech = AUTHC_SCRAM_SHA_256;
+		else if (c->caps.auth & AUTH_MECH_PLAIN)
 			mech = AUTHC_PLAIN;
 		else if (c->caps.auth & AUTH_MECH_LOGIN)
 			mech = AUTHC_LOGIN;
 		else if (c->caps.auth & AUTH_MECH_CRAM_MD5)
 			mech = AUTHC_CRAM_MD5;
 	}
-	snprintf(offered, sizeof(offered), "%s%s%s%s",
+	snprintf(offered, sizeof(offered), "%s%s%s%s%s%s",
+	    c->caps.auth & AUTH_MECH_SCRAM_SHA_256 ? " SCRAM-SHA-256" : "",
 	    c->caps.auth & AUTH_MECH_PLAIN ? " PLAIN" : "",
 	    c->caps.auth & AUTH_MECH_LOGIN ? " LOGIN" : "",
 	    c->caps.auth & AUTH_MECH_CRAM_MD5 ? " CRAM-MD5" : "",
-	    c->caps.auth & AUTH_MECH_XOAUTH2 ? " XOAUTH2" : "");
-	if ((mech == AUTHC_PLAIN && !(c->caps.auth & AUTH_MECH_PLAIN)) ||
-	    (mech == AUTHC_LOGIN && !(c->caps.auth & AUTH_MECH_LOGIN)) ||
-	    (mech == AUTHC_CRAM_MD5 && !(c->caps.auth & AUTH_MECH_CRAM_MD5)) ||
-	    mech == AUTHC_AUTO) {
+	    c->caps.auth & AUTH_MECH_XOAUTH2 ? " XOAUTH2" : "",
+	    c->caps.auth & AUTH_MECH_OAUTHBEARER ? " OAUTHBEARER" : "");
+	if (mech_bit(mech) == 0 || !(c->caps.auth & mech_bit(mech))) {
 		client_fail(c, SCF_FEATURE, "%s offers AUTH%s, the profile "
 		    "asks for %s", c->peer, offered[0] ? offered : " (none)",
-		    mech == AUTHC_AUTO ? "plain, login or cram-md5" :
-		    auth_choice_name(mech));
+		    mech == AUTHC_AUTO ? "scram-sha-256, plain, login or "
+		    "cram-md5" : auth_choice_name(mech));
 		return;
 	}
+	if (c->user == NULL || c->password == NULL) {
+		client_fail(c, SCF_FEATURE, "AUTH %s with %s: no user or no "
+		    "secret", auth_choice_name(mech), c->peer);
+		return;
+	}
+	c->mech = mech;
 	log_debug("upstream %s %s: AUTH %s user=%s", c->tag, c->peer,
 	    auth_choice_name(mech), c->user);
 	switch (mech) {
@@ -616,7 +737,7 @@ client_auth_start(struct smtp_client *c)
 		client_send(c, "AUTH PLAIN %s", resp);
 		explicit_bzero(resp, strlen(resp));
 		free(resp);
-		enter_state(c, SC_AUTH_PLAIN);
+		enter_state(c, SC_AUTH_LAST);
 		break;
 	case AUTHC_LOGIN:
 		client_send(c, "AUTH LOGIN");
@@ -626,10 +747,18 @@ client_auth_start(struct smtp_client *c)
 		client_send(c, "AUTH CRAM-MD5");
 		enter_state(c, SC_AUTH_CRAM);
 		break;
+	case AUTHC_SCRAM_SHA_256:
+		client_scram_send(c);
+		break;
+	case AUTHC_XOAUTH2:
+	case AUTHC_OAUTHBEARER:
+		client_oauth_send(c);
+		break;
 	default:
 		fatalx("bad auth mechanism %d", mech);
 	}
-	client_set_read_timeout(c, TIMEOUT_CLIENT_MAIL);
+	if (c->state != SC_DEAD)
+		client_set_read_timeout(c, TIMEOUT_CLIENT_MAIL);
 }
 
 static void
@@ -665,43 +794,98 @@ client_after_ehlo(struct smtp_client *c)
 	client_ready(c);
 }
 
-static void
-client_send_b64(struct smtp_client *c, const char *text)
+/* A 334's text decoded; NULL when it is not base64. */
+static char *
+challenge_decode(const struct smtp_reply *r, size_t *len)
 {
-	char	*b64;
-
-	if ((b64 = sasl_b64_encode(text, strlen(text))) == NULL)
-		fatalx("out of memory");
-	client_send(c, "%s", b64);
-	explicit_bzero(b64, strlen(b64));
-	free(b64);
+	return sasl_b64_decode(r->text, len);
 }
 
+/*
+ * The server refused the OAuth2 token.  Once a session, a 5xx gets a fresh
+ * token from the owner and the login again; anything else ends it.
+ */
 static void
-client_auth_reply(struct smtp_client *c)
+client_oauth_refused(struct smtp_client *c, const struct smtp_reply *r)
 {
-	struct smtp_reply	*r = &c->reply;
-	char			 sum[600], *resp;
+	char	 sum[600], err[512], status[64], *token = NULL;
+	int	 rc;
 
-	if (r->code == 235) {
-		log_debug("upstream %s %s: authenticated", c->tag, c->peer);
-		client_ready(c);
+	reply_summary(r, sum, sizeof(sum));
+	snprintf(status, sizeof(status), "%s%s%s",
+	    c->oauth_status[0] ? " (status " : "", c->oauth_status,
+	    c->oauth_status[0] ? ")" : "");
+	if (SMTP_REPLY_CLASS(r) != 5 || c->refreshed ||
+	    c->cb.refresh == NULL) {
+		client_fail(c, SCF_REFUSED, "%s refused the %s token of "
+		    "%s%s%s: %s", c->peer, auth_choice_name(c->mech), c->user,
+		    status, c->refreshed ? ", and the fresh one too" : "",
+		    sum);
 		return;
 	}
-	if (r->code != 334 || c->state == SC_AUTH_PLAIN) {
-		client_fail(c, SCF_REFUSED, "%s refused the login of %s: %s",
-		    c->peer, c->user, reply_summary(r, sum, sizeof(sum)));
+	c->refreshed = 1;
+	log_info("upstream %s %s: token refused%s: %s; asking for a fresh "
+	    "one", c->tag, c->peer, status, sum);
+	rc = c->cb.refresh(c, &token, err, sizeof(err), c->arg);
+	if (c->freed || c->state == SC_DEAD) {
+		if (token != NULL) {
+			explicit_bzero(token, strlen(token));
+			free(token);
+		}
 		return;
 	}
+	if (rc == -1 || token == NULL) {
+		client_fail(c, SCF_REFUSED, "%s refused the %s token of "
+		    "%s%s: %s; no fresh token: %s", c->peer,
+		    auth_choice_name(c->mech), c->user, status, sum,
+		    rc == -1 ? err : "none given");
+		return;
+	}
+	explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	c->password = token;
+	client_oauth_send(c);
+}
+
+/* SCRAM's server-final, in a 334 (or, from a lenient server, in the 235):
+ * 0 when the server proved it knows the password. */
+static int
+client_scram_verify(struct smtp_client *c, const struct smtp_reply *r)
+{
+	char	*msg, err[512];
+	size_t	 len;
+
+	if ((msg = challenge_decode(r, &len)) == NULL) {
+		client_fail(c, SCF_PROTOCOL, "%s accepted the SCRAM-SHA-256 "
+		    "login of %s without proving it knows the password (no "
+		    "server signature)", c->peer, c->user);
+		return -1;
+	}
+	if (scram_client_verify(&c->scram, msg, len, err, sizeof(err)) == -1) {
+		free(msg);
+		client_fail(c, SCF_PROTOCOL, "%s: SCRAM-SHA-256 login of %s: "
+		    "%s", c->peer, c->user, err);
+		return -1;
+	}
+	free(msg);
+	return 0;
+}
+
+/* A 334 in the middle of a login: the next response. */
+static void
+client_auth_continue(struct smtp_client *c, const struct smtp_reply *r)
+{
+	char	*resp, *msg, err[512];
+	size_t	 len;
+
 	switch (c->state) {
 	case SC_AUTH_LOGIN_USER:
-		client_send_b64(c, c->user);
+		client_send_b64(c, c->user, strlen(c->user));
 		enter_state(c, SC_AUTH_LOGIN_PASS);
 		break;
 	case SC_AUTH_LOGIN_PASS:
-		client_send_b64(c, c->password);
-		/* stay: the next reply is 235 or a refusal */
-		c->state = SC_AUTH_PLAIN;
+		client_send_b64(c, c->password, strlen(c->password));
+		enter_state(c, SC_AUTH_LAST);
 		break;
 	case SC_AUTH_CRAM:
 		resp = sasl_cram_md5_response(r->text, c->user, c->password);
@@ -712,11 +896,88 @@ client_auth_reply(struct smtp_client *c)
 		}
 		client_send(c, "%s", resp);
 		free(resp);
-		c->state = SC_AUTH_PLAIN;
+		enter_state(c, SC_AUTH_LAST);
+		break;
+	case SC_AUTH_SCRAM_FIRST:
+		if ((msg = challenge_decode(r, &len)) == NULL) {
+			client_fail(c, SCF_PROTOCOL, "%s sent a SCRAM-SHA-256 "
+			    "challenge that is not base64", c->peer);
+			return;
+		}
+		if (scram_client_final(&c->scram, msg, len, c->password,
+		    &resp, err, sizeof(err)) == -1) {
+			free(msg);
+			client_fail(c, SCF_PROTOCOL, "%s: SCRAM-SHA-256 login "
+			    "of %s: %s", c->peer, c->user, err);
+			return;
+		}
+		free(msg);
+		client_send_b64(c, resp, strlen(resp));
+		explicit_bzero(resp, strlen(resp));
+		free(resp);
+		enter_state(c, SC_AUTH_SCRAM_FINAL);
+		break;
+	case SC_AUTH_SCRAM_FINAL:
+		if (client_scram_verify(c, r) == -1)
+			return;
+		client_send(c, "%s", "");
+		enter_state(c, SC_AUTH_LAST);
+		break;
+	case SC_AUTH_OAUTH:
+		/* RFC 7628 3.2.2 and Google's XOAUTH2: the token was refused,
+		 * the reason in JSON; a dummy response (\1, or an empty line)
+		 * gets the final 5xx. */
+		if ((msg = challenge_decode(r, &len)) != NULL) {
+			sasl_oauth_error_status(msg, len, c->oauth_status,
+			    sizeof(c->oauth_status));
+			free(msg);
+		} else
+			snprintf(c->oauth_status, sizeof(c->oauth_status), "?");
+		client_send(c, "%s", c->mech == AUTHC_OAUTHBEARER ? "AQ==" :
+		    "");
+		enter_state(c, SC_AUTH_OAUTH_ERROR);
 		break;
 	default:
 		fatalx("bad auth state %d", c->state);
 	}
+}
+
+static void
+client_auth_reply(struct smtp_client *c)
+{
+	struct smtp_reply	*r = &c->reply;
+	char			 sum[600];
+
+	if (r->code == 334 && c->state != SC_AUTH_LAST &&
+	    c->state != SC_AUTH_OAUTH_ERROR) {
+		client_auth_continue(c, r);
+		return;
+	}
+	if (r->code == 235) {
+		/* The server's signature must come first, in a 334 (RFC 4954
+		 * has no data with 235), or, leniently, in the 235 itself. */
+		if (c->state == SC_AUTH_SCRAM_FINAL &&
+		    client_scram_verify(c, r) == -1)
+			return;
+		if (c->mech == AUTHC_SCRAM_SHA_256 &&
+		    c->scram.step != SCRAM_VERIFIED) {
+			client_fail(c, SCF_PROTOCOL, "%s accepted the "
+			    "SCRAM-SHA-256 login of %s without proving it "
+			    "knows the password (no server signature)",
+			    c->peer, c->user);
+			return;
+		}
+		log_debug("upstream %s %s: authenticated", c->tag, c->peer);
+		scram_client_clear(&c->scram);
+		client_ready(c);
+		return;
+	}
+	if (c->state == SC_AUTH_OAUTH || c->state == SC_AUTH_OAUTH_ERROR) {
+		client_oauth_refused(c, r);
+		return;
+	}
+	client_fail(c, SCF_REFUSED, "%s refused the login of %s: %s",
+	    c->peer, c->user, reply_summary(r, sum, sizeof(sum)));
 }
 
 static void
@@ -769,10 +1030,14 @@ client_reply(struct smtp_client *c)
 		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 		client_start_tls(c);
 		break;
-	case SC_AUTH_PLAIN:
+	case SC_AUTH_LAST:
 	case SC_AUTH_LOGIN_USER:
 	case SC_AUTH_LOGIN_PASS:
 	case SC_AUTH_CRAM:
+	case SC_AUTH_SCRAM_FIRST:
+	case SC_AUTH_SCRAM_FINAL:
+	case SC_AUTH_OAUTH:
+	case SC_AUTH_OAUTH_ERROR:
 		client_auth_reply(c);
 		break;
 	case SC_READY:

@@ -13,6 +13,14 @@
  *                                                   from within the callback
  *                                                   is fine too: it is inert)
  * Replies to commands arrive in order through each command's reply callback.
+ *
+ * AUTH: auth = auto takes the best the server offers: SCRAM-SHA-256 (when
+ * user and password are printable ASCII, see scram.h), then PLAIN, LOGIN,
+ * CRAM-MD5.  SCRAM-SHA-256 fails the login when the server's signature is
+ * wrong.  XOAUTH2 and OAUTHBEARER send params.password as the bearer token;
+ * when the server refuses it (5xx, after the JSON error challenge or not)
+ * the client asks cb.refresh for a fresh token and logs in again on the
+ * same connection, once.
  */
 #ifndef ROAMSMTP_SMTP_CLIENT_H
 #define ROAMSMTP_SMTP_CLIENT_H
@@ -46,7 +54,9 @@ struct smtp_client_params {
 	const char		*helo;
 	enum auth_choice	 auth;
 	const char		*user;
-	const char		*password;	/* copied; wiped when freed */
+	const char		*password;	/* copied; wiped when freed; the
+						 * access token for xoauth2 and
+						 * oauthbearer */
 	int			 allow_plaintext_auth;
 	const char		*tag;		/* for logs, e.g. the profile */
 };
@@ -59,6 +69,16 @@ struct smtp_client_cb {
 		    const char *reason, void *arg);
 	/* Output fell below RELAY_LOW_WATER (for streaming DATA); may be NULL */
 	void	(*drained)(struct smtp_client *, void *arg);
+	/*
+	 * The server refused the OAuth2 token (expired, most often): put a
+	 * fresh one in *token (malloc'ed; the client wipes and frees it) and
+	 * return 0 to log in again on this connection; or -1 with a reason in
+	 * err to give up (the session then fails, SCF_REFUSED, with err in
+	 * the reason).  Called at most once a session, from within the
+	 * client, and may block.  NULL: no second try.
+	 */
+	int	(*refresh)(struct smtp_client *, char **token, char *err,
+		    size_t errlen, void *arg);
 };
 
 typedef void (*smtp_client_reply_cb)(struct smtp_client *,

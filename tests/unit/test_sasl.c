@@ -1,8 +1,9 @@
 /*
  * test_sasl.c - the SASL encodings: base64 both ways (RFC 4648 test
  * vectors, binary round trips, every padding length, bad input), the PLAIN
- * response and its split on the listener's side, and CRAM-MD5 against the
- * worked example of RFC 2195.
+ * response and its split on the listener's side, CRAM-MD5 against the
+ * worked example of RFC 2195, XOAUTH2 and OAUTHBEARER against Google's and
+ * RFC 7628's examples, and the status of an OAuth error challenge.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,6 +249,73 @@ test_cram_md5_bad_challenge(void **state)
 	assert_null(sasl_cram_md5_response("PDE4OTYu*", "tim", "pw"));
 }
 
+/* Google's XOAUTH2 documentation, its example request. */
+static void
+test_xoauth2_google_example(void **state)
+{
+	char	*r;
+
+	r = sasl_xoauth2_response("someuser@example.com",
+	    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+	assert_non_null(r);
+	assert_string_equal(r, "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJl"
+	    "YXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0"
+	    "Q2cBAQ==");
+	free(r);
+}
+
+/* RFC 7628 section 4.1, the example's initial client response. */
+static void
+test_oauthbearer_rfc7628(void **state)
+{
+	char	*r, *dec;
+	size_t	 n;
+
+	r = sasl_oauthbearer_response("user@example.com", "server.example.com",
+	    143, "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==");
+	assert_non_null(r);
+	assert_string_equal(r, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVy"
+	    "LmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52"
+	    "YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2c9PQEB");
+	free(r);
+	/* ',' and '=' in the authzid are escaped as in RFC 5802. */
+	r = sasl_oauthbearer_response("a,b=c", "h", 587, "t");
+	assert_non_null(dec = sasl_b64_decode(r, &n));
+	assert_string_equal(dec,
+	    "n,a=a=2Cb=3Dc,\001host=h\001port=587\001auth=Bearer t\001\001");
+	free(dec);
+	free(r);
+}
+
+static void
+test_oauth_error_status(void **state)
+{
+	static const struct {
+		const char	*json, *want;
+	} v[] = {
+		{ "{\"status\":\"401\",\"schemes\":\"Bearer\","
+		    "\"scope\":\"https://mail.google.com/\"}", "401" },
+		{ "{\"status\":\"invalid_token\",\"scope\":\"x\"}",
+		    "invalid_token" },
+		{ "{\"status\":401}", "401" },
+		{ "not json", "?" },
+		{ "[\"status\"]", "?" },
+		{ "{\"status\":\"a b\\u0001\"}", "a?b?" },
+	};
+	char	buf[16];
+	size_t	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sasl_oauth_error_status(v[i].json, strlen(v[i].json), buf,
+		    sizeof(buf));
+		assert_string_equal(buf, v[i].want);
+	}
+	/* Cut to the buffer, always terminated. */
+	sasl_oauth_error_status("{\"status\":\"0123456789abcdefghij\"}", 33,
+	    buf, 8);
+	assert_string_equal(buf, "0123456");
+}
+
 int
 main(void)
 {
@@ -262,6 +330,9 @@ main(void)
 		cmocka_unit_test(test_plain_split_extra_nul),
 		cmocka_unit_test(test_cram_md5_rfc2195),
 		cmocka_unit_test(test_cram_md5_bad_challenge),
+		cmocka_unit_test(test_xoauth2_google_example),
+		cmocka_unit_test(test_oauthbearer_rfc7628),
+		cmocka_unit_test(test_oauth_error_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,8 @@
-/* test_secret.c - a profile's password from a command or a private file;
- * failures say why without ever showing what the command printed. */
+/* test_secret.c - a profile's password from a command or a private file,
+ * an OAuth2 profile's token from its token-command; failures say why
+ * without ever showing what the command printed.  The Secret Service's
+ * failures are here (no bus); its success is the e2e scenario
+ * secret_service_password, against a real gnome-keyring. */
 #include <sys/stat.h>
 
 #include <setjmp.h>
@@ -158,8 +161,66 @@ test_no_source(void **state)
 	p.name = "x";
 	p.path = "x.conf";
 	assert_int_equal(secret_fetch(&p, &pw, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "no password-command or password-file"));
+	assert_non_null(strstr(err,
+	    "no password-command, password-secret or password-file"));
 	secret_free(NULL);
+}
+
+/* An OAuth2 profile runs token-command, not password-command, and its
+ * errors say token-command. */
+static void
+test_token_command(void **state)
+{
+	struct profile	 p;
+	char		 err[512], *tok;
+
+	profile_with_command(&p, "echo not-this");
+	p.auth = AUTHC_XOAUTH2;
+	p.token_command = "printf 'ya29.tok\\n'";
+	assert_int_equal(secret_fetch(&p, &tok, err, sizeof(err)), 0);
+	assert_string_equal(tok, "ya29.tok");
+	secret_free(tok);
+
+	p.auth = AUTHC_OAUTHBEARER;
+	p.token_command = "echo leaked-token; exit 3";
+	assert_int_equal(secret_fetch(&p, &tok, err, sizeof(err)), -1);
+	assert_null(tok);
+	assert_non_null(strstr(err, "token-command exited with status 3"));
+	assert_null(strstr(err, "leaked"));
+
+	p.token_command = "true";
+	assert_int_equal(secret_fetch(&p, &tok, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "must print the access token"));
+
+	p.token_command = NULL;
+	assert_int_equal(secret_fetch(&p, &tok, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "auth = oauthbearer needs token-command"));
+}
+
+/* No Secret Service on the bus (no bus at all): the error says what was
+ * asked for and what to check, and is bounded in time by the cancel. */
+static void
+test_secret_service_unreachable(void **state)
+{
+	struct profile	 p;
+	char		 err[1024], *pw;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "home";
+	p.path = "home.conf";
+	p.auth = AUTHC_AUTO;
+	p.password_secret = "service=roamsmtp user=alice";
+	setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
+	assert_int_equal(secret_fetch(&p, &pw, err, sizeof(err)), -1);
+	assert_null(pw);
+	assert_non_null(strstr(err, "profile home: "));
+#ifdef HAVE_LIBSECRET
+	assert_non_null(strstr(err, "cannot ask the Secret Service for "
+	    "service=roamsmtp user=alice"));
+#else
+	assert_non_null(strstr(err, "secret-tool lookup service roamsmtp "
+	    "user alice"));
+#endif
 }
 
 int
@@ -171,6 +232,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_must_be_private,
 		    setup, teardown),
 		cmocka_unit_test(test_no_source),
+		cmocka_unit_test(test_token_command),
+		cmocka_unit_test(test_secret_service_unreachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
