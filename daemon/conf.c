@@ -26,7 +26,7 @@ static const char *const daemon_keys[] = { "listen", "state-dir",
 	"runtime-dir", "profiles-dir", "hostname", "max-message-size",
 	"max-recipients", "max-sessions", "client-auth-user",
 	"client-auth-password-file", "network-backend", "metered-max-size",
-	"queue-lifetime", "delay-warning", NULL };
+	"queue-lifetime", "delay-warning", "dns-server", NULL };
 static const char *const conf_groups[] = { CONF_GROUP, NULL };
 
 struct cctx {
@@ -384,10 +384,17 @@ parse_backend(struct cctx *c, struct daemon_conf *conf)
 	g_free(v);
 }
 
+static int
+has_space_or_empty(const char *s)
+{
+	return *s == '\0' || strpbrk(s, " \t") != NULL;
+}
+
 static void
 parse(struct cctx *c, struct daemon_conf *conf)
 {
 	guint64	n;
+	char	*v;
 
 	if (c->kf != NULL)
 		check_keys(c);
@@ -418,6 +425,16 @@ parse(struct cctx *c, struct daemon_conf *conf)
 	get_number(c, "delay-warning", 0, UINT32_MAX, &n);
 	conf->delay_warning = (unsigned)n;
 	parse_backend(c, conf);
+	if ((v = get(c, "dns-server")) != NULL) {
+		/* "ADDRESS" or "ADDRESS:PORT"; the resolvers check the rest */
+		if (has_space_or_empty(v))
+			diag_error(c->d, c->path, key_line(c, "dns-server"),
+			    CONF_GROUP, "dns-server", "'%s' is not an address; "
+			    "write e.g. 127.0.0.1:5353 or [::1]:53", v);
+		else if ((conf->dns_server = strdup(v)) == NULL)
+			abort();
+		g_free(v);
+	}
 	parse_client_auth(c, conf);
 }
 
@@ -485,6 +502,7 @@ conf_free(struct daemon_conf *conf)
 	free(conf->profiles_dir);
 	free(conf->hostname);
 	free(conf->client_auth_user);
+	free(conf->dns_server);
 	if (conf->client_auth_password != NULL)
 		secret_free(conf->client_auth_password);
 	memset(conf, 0, sizeof(*conf));

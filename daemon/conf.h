@@ -19,6 +19,7 @@
  *   queue-lifetime = 345600            # seconds a message may wait (4 d)
  *   delay-warning = 14400              # seconds before the sender hears
  *                                      #   of a delay (0 = never)
+ *   dns-server = 127.0.0.1:5353        # default: the system's resolv.conf
  *
  * Relative paths are taken from the config file's folder.  A leading "~/"
  * is the user's home.
@@ -57,6 +58,7 @@ struct daemon_conf {
 	uint64_t		 metered_max_size;	/* 0 = no limit */
 	unsigned		 queue_lifetime;	/* seconds */
 	unsigned		 delay_warning;		/* seconds, 0 = never */
+	char			*dns_server;		/* NULL: resolv.conf */
 };
 
 /*

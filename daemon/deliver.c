@@ -1,7 +1,9 @@
 /*
  * deliver.c - see deliver.h.
  *
- * States: MAIL -> RCPT (one reply per recipient) -> DATA -> BODY -> DOT.
+ * States: MAIL -> RCPT (one reply per recipient) -> DATA -> BODY -> DOT,
+ * and for a relay refusal on a POP-before-SMTP profile, once:
+ * RCPT -> RELOGIN (the owner holds the session) -> RSET -> MAIL ...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,8 @@ enum dl_state {
 	DL_BODY,
 	DL_DOT,
 	DL_RSET,
+	DL_RELOGIN,
+	DL_RELOGIN_RSET,
 	DL_DONE,
 };
 
@@ -40,6 +44,12 @@ struct delivery {
 	int			*accepted;	/* per recipient */
 	size_t			 naccepted;
 	int			 any_temp;	/* a 4xx among the refusals */
+	int			 any_perm;	/* a 5xx among the RCPT replies */
+	char			 from[SMTP_PATH_MAX + 1];	/* as sent */
+	char			 params[128];	/* MAIL FROM parameters */
+	delivery_relogin_cb	 relogin;
+	void			*relogin_arg;
+	int			 relogged;	/* the one relogin was had */
 	char			 reason[600];
 };
 
@@ -51,6 +61,7 @@ static void	dl_mail_reply(struct smtp_client *, const struct smtp_reply *,
 static void	dl_rcpt_reply(struct smtp_client *, const struct smtp_reply *,
 		    void *);
 static void	dl_send_rcpt(struct delivery *, size_t);
+static void	dl_begin(struct delivery *);
 
 static const struct smtp_client_cb dl_client_cb = {
 	.ready = NULL,
@@ -110,7 +121,6 @@ delivery_start(struct smtp_client *c, struct queue *q, struct qmsg *m,
 {
 	struct delivery	*d;
 	char		 params[128], perr[512];
-	size_t		 i;
 	struct smtp_mail_params mp = {
 		.size = m->size,
 		.body_8bitmime = m->body_8bitmime,
@@ -145,16 +155,81 @@ delivery_start(struct smtp_client *c, struct queue *q, struct qmsg *m,
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
+	snprintf(d->from, sizeof(d->from), "%s", m->from[0] != '\0' &&
+	    envelope_from ? envelope_from : m->from);
+	snprintf(d->params, sizeof(d->params), "%s", params);
 	smtp_client_set_cb(c, &dl_client_cb, d);
 	smtp_client_count_use(c);
-	d->state = DL_MAIL;
-	smtp_client_cmd(c, TIMEOUT_CLIENT_MAIL, dl_mail_reply, d,
-	    "MAIL FROM:<%s>%s", m->from[0] != '\0' && envelope_from ?
-	    envelope_from : m->from, params);
-	if (smtp_client_caps(c)->pipelining)
-		for (i = 0; i < m->nrcpt; i++)
-			dl_send_rcpt(d, i);
+	dl_begin(d);
 	return d;
+}
+
+/* MAIL, and every RCPT at once when the server pipelines. */
+static void
+dl_begin(struct delivery *d)
+{
+	size_t	i;
+
+	d->state = DL_MAIL;
+	smtp_client_cmd(d->c, TIMEOUT_CLIENT_MAIL, dl_mail_reply, d,
+	    "MAIL FROM:<%s>%s", d->from, d->params);
+	if (smtp_client_caps(d->c)->pipelining)
+		for (i = 0; i < d->m->nrcpt; i++)
+			dl_send_rcpt(d, i);
+}
+
+void
+delivery_set_relogin(struct delivery *d, delivery_relogin_cb cb, void *arg)
+{
+	d->relogin = cb;
+	d->relogin_arg = arg;
+}
+
+/* The transaction is void after the relogin's RSET: start it again. */
+static void
+dl_relogin_rset_reply(struct smtp_client *c, const struct smtp_reply *r,
+    void *arg)
+{
+	struct delivery	*d = arg;
+
+	if (SMTP_REPLY_CLASS(r) != 2) {
+		dl_reason(d, "refused RSET", r);
+		d->naccepted = 0;
+		dl_finish(d, DELIVERY_TEMPFAIL, 0);
+		return;
+	}
+	d->replies = 0;
+	memset(d->accepted, 0, d->m->nrcpt * sizeof(*d->accepted));
+	d->naccepted = 0;
+	d->any_temp = 0;
+	d->any_perm = 0;
+	d->reason[0] = '\0';
+	log_info("%s queue retry after POP3 login upstream=%s", d->m->id,
+	    smtp_client_peer(c));
+	dl_begin(d);
+}
+
+void
+delivery_resume(struct delivery *d, struct smtp_client *c,
+    const char *reason)
+{
+	if (d->state != DL_RELOGIN)
+		fatalx("delivery_resume in state %d", d->state);
+	if (c == NULL) {
+		snprintf(d->reason, sizeof(d->reason), "%s", reason ?
+		    reason : "upstream lost during the POP3 login");
+		d->naccepted = 0;
+		dl_finish(d, DELIVERY_TEMPFAIL, 0);
+		return;
+	}
+	if (reason != NULL)
+		log_info("%s queue POP3 login failed: %s; trying once more "
+		    "anyway", d->m->id, reason);
+	d->c = c;
+	smtp_client_set_cb(c, &dl_client_cb, d);
+	d->state = DL_RELOGIN_RSET;
+	smtp_client_cmd(c, TIMEOUT_CLIENT_MAIL, dl_relogin_rset_reply, d,
+	    "RSET");
 }
 
 static void
@@ -301,6 +376,8 @@ dl_rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 		dl_reason(d, what, r);
 		if (SMTP_REPLY_CLASS(r) == 4)
 			d->any_temp = 1;
+		else
+			d->any_perm = 1;
 		log_info("%s queue rcpt to=<%s> refused reply=%d", d->m->id,
 		    d->m->rcpt[i], r->code);
 	}
@@ -308,6 +385,19 @@ dl_rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 		if (!smtp_client_caps(c)->pipelining)
 			dl_send_rcpt(d, d->replies);
 		return;
+	}
+	if (d->any_perm && d->relogin != NULL && !d->relogged) {
+		/* Perhaps the provider's window after a POP3 login ran out:
+		 * the owner logs in again, then the message is tried once
+		 * more from the start. */
+		d->relogged = 1;
+		d->state = DL_RELOGIN;
+		d->c = NULL;
+		if (d->relogin(d, c, d->relogin_arg) == 0)
+			return;
+		d->c = c;
+		d->state = DL_RCPT;
+		smtp_client_set_cb(c, &dl_client_cb, d);
 	}
 	if (d->naccepted == 0) {
 		d->state = DL_RSET;

@@ -40,7 +40,27 @@ typedef void (*delivery_cb)(struct delivery *, enum delivery_result,
 struct delivery	*delivery_start(struct smtp_client *, struct queue *,
 		    struct qmsg *, const char *envelope_from, delivery_cb,
 		    void *arg, char *err, size_t errlen);
-/* Abandon an attempt (daemon shutdown): frees the session too. */
+/*
+ * POP-before-SMTP: a provider may refuse to relay because its window after
+ * the last POP3 login ran out.  With a relogin callback set, a recipient
+ * refused for good (5xx) makes the delivery, once the replies are in,
+ * abandon the transaction (RSET: nothing is sent) and hand its session to
+ * the callback, which logs in again and gives the session back through
+ * delivery_resume(); the whole message is then tried once more, and that
+ * second verdict stands.  The callback returns -1 when no login is worth
+ * trying (the refusal then stands at once), 0 when it took the session.
+ */
+typedef int (*delivery_relogin_cb)(struct delivery *, struct smtp_client *,
+    void *arg);
+void		 delivery_set_relogin(struct delivery *, delivery_relogin_cb,
+		    void *arg);
+/* After the relogin: c is the session (whatever the login's outcome), or
+ * NULL when it died meanwhile (reason says why; the attempt is then
+ * deferred). */
+void		 delivery_resume(struct delivery *, struct smtp_client *c,
+		    const char *reason);
+/* Abandon an attempt (daemon shutdown): frees the session too (none while
+ * a relogin holds it: the relogin's owner cancels that). */
 void		 delivery_abort(struct delivery *);
 const char	*delivery_result_name(enum delivery_result);
 

@@ -204,6 +204,14 @@ main(int argc, char **argv)
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
 	    (dns = evdns_base_new(base, 0)) == NULL)
 		fatalx("cannot start the DNS resolver");
+	if (conf.dns_server != NULL) {
+		evdns_base_clear_nameservers_and_suspend(dns);
+		if (evdns_base_nameserver_ip_add(dns, conf.dns_server) != 0)
+			fatalx("%s: [daemon] dns-server: '%s' is not an "
+			    "address; write e.g. 127.0.0.1:5353", conf.path,
+			    conf.dns_server);
+		evdns_base_resume(dns);
+	}
 
 	snprintf(path, sizeof(path), "%s/queue", conf.state_dir);
 	if (mkdir_p(conf.state_dir, 0700) == -1)

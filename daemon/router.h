@@ -32,6 +32,10 @@
 #define UPSTREAM_DOWN_HOLD	30
 /* Queue deliveries at once; more would only compete for one uplink. */
 #define QUEUE_PARALLEL		4
+/* A relay refusal this soon (seconds) after a POP login is not the
+ * window's doing: another login would not help, and every refused
+ * recipient would cost one. */
+#define POP_RELOGIN_FRESH	2
 /* Networks whose working fallback is remembered (oldest forgotten). */
 #define FALLBACK_MEMORY_MAX	64
 
@@ -81,13 +85,38 @@ struct smtp_client *router_take_idle(struct router *, const struct profile *,
  * cb runs once, from the loop, with a ready client (now the caller's: set
  * its callbacks) and the profile it belongs to, or NULL and why.  NULL
  * return with a reason in err when it cannot even start (no password...).
+ *
+ * sender is the envelope sender ("" for the null sender): host = auto with
+ * discover = srv looks up its domain's submission server (else the domain
+ * of the profile's envelope-from or user).  A POP-before-SMTP profile whose
+ * window may have run out logs in to POP3 first; a failed POP login fails
+ * the link like an unreachable upstream, with the POP error as the reason.
+ * After such a login, or a discovery, an idle pooled session to the same
+ * server is taken instead of opening a new one.
  */
 typedef void (*router_upstream_cb)(struct smtp_client *,
     const struct profile *used, enum smtp_client_fail, const char *reason,
     void *arg);
 struct upstream_req *router_connect(struct router *, const struct profile *,
-		    router_upstream_cb, void *arg, char *err, size_t errlen);
+		    const char *sender, router_upstream_cb, void *arg,
+		    char *err, size_t errlen);
+/* Also ends a router_pop_relogin() (the session it held is freed). */
 void		 router_cancel(struct upstream_req *);
+
+/*
+ * POP-before-SMTP: the upstream refused to relay on c, a session of
+ * profile p (which has [pop-before-smtp]): log in to POP3 once more,
+ * whatever the window says, then give c back.  The router holds c
+ * meanwhile.  cb runs once, from the loop: with c and reason NULL after a
+ * good login, with c and the POP error after a failed one, or with NULL
+ * (and why) when c died meanwhile.  Returns NULL with a reason in err, c
+ * still the caller's, when no login is worth trying: p has no POP
+ * section, or a login ended less than POP_RELOGIN_FRESH seconds ago (the
+ * refusal is then not the window's doing).
+ */
+struct upstream_req *router_pop_relogin(struct router *,
+		    const struct profile *p, struct smtp_client *c,
+		    router_upstream_cb cb, void *arg, char *err, size_t errlen);
 
 /* Give back a session after a transaction: kept for reuse when idle. */
 void		 router_put_upstream(struct router *, const struct profile *,

@@ -30,7 +30,14 @@ struct route {
 	time_t			 down_until;
 	char			 last_error[512];
 	char			 tls_version[16];
+	/* POP-before-SMTP: when the last good login ended (CLOCK_BOOTTIME
+	 * seconds, so a suspend counts; 0: none on this network), and the
+	 * login under way, which every session needing one waits for. */
+	double			 pop_ok;
+	struct pop_login	*pop_busy;
 };
+
+struct pop_login;
 
 struct pset {
 	TAILQ_ENTRY(pset)	 entry;
@@ -95,6 +102,9 @@ struct router {
 	struct event			*qtimer;
 	struct event			*housekeep;	/* expiry, warnings */
 
+	/* host = auto: the SRV resolver, made when first needed */
+	struct discover			*discover;
+
 	void				(*event_cb)(json_t *, void *);
 	void				*event_arg;
 };
@@ -111,6 +121,14 @@ void		 fallback_remember(struct router *, const struct profile *from,
 /* router_upstream.c */
 void		 pool_flush(struct router *);
 void		 pool_free_all(struct router *);
+/*
+ * A delivery_relogin_cb (deliver.h) for a queue entry (arg): a recipient
+ * was refused for good on a POP-before-SMTP profile; log in once more
+ * (router_pop_relogin) and resume the delivery.  -1 when no login is worth
+ * trying; the refusal then stands.
+ */
+int		 router_delivery_relogin(struct delivery *,
+		    struct smtp_client *, void *arg);
 
 /* router_queue.c */
 void		 queue_load(struct router *);

@@ -225,6 +225,8 @@ attempt_deliver(struct qentry *e, struct smtp_client *c)
 	e->d = delivery_start(c, e->router->queue, e->m,
 	    e->profile->envelope_from, attempt_delivered, e, err,
 	    sizeof(err));
+	if (e->d != NULL)
+		delivery_set_relogin(e->d, router_delivery_relogin, e);
 	if (e->d == NULL) {
 		int	perm = errno == EOPNOTSUPP;
 
@@ -268,7 +270,7 @@ attempt_start(struct router *r, struct qentry *e, const struct profile *p)
 		attempt_deliver(e, c);
 		return;
 	}
-	e->req = router_connect(r, p, attempt_connected, e, err,
+	e->req = router_connect(r, p, e->m->from, attempt_connected, e, err,
 	    sizeof(err));
 	if (e->req == NULL)
 		attempt_done(e, DELIVERY_TEMPFAIL, err);

@@ -484,8 +484,8 @@ proceed_mail(struct smtp_session *s, const char *args)
 		return;
 	}
 	s->wait = WAIT_CONNECT;
-	s->upreq = router_connect(router, s->profile, session_connected,
-	    s, err, sizeof(err));
+	s->upreq = router_connect(router, s->profile, s->from,
+	    session_connected, s, err, sizeof(err));
 	if (s->upreq == NULL) {
 		s->wait = WAIT_NONE;
 		session_queue_mode(s, err);
@@ -609,11 +609,10 @@ deferred_mail_reply(struct smtp_client *c, const struct smtp_reply *r,
 	s->refusal = *r;
 }
 
+/* The upstream's verdict on a recipient, for the client. */
 static void
-rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
+rcpt_verdict(struct smtp_session *s, const struct smtp_reply *r)
 {
-	struct smtp_session	*s = arg;
-
 	s->wait = WAIT_NONE;
 	if (s->refused)
 		r = &s->refusal;	/* the sender was refused */
@@ -629,6 +628,78 @@ rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	    r->code);
 	session_mirror(s, r);
 	session_process(s);
+}
+
+/* The RCPT sent again after a POP3 login: its verdict stands. */
+static void
+rcpt_retry_reply(struct smtp_client *c, const struct smtp_reply *r,
+    void *arg)
+{
+	rcpt_verdict(arg, r);
+}
+
+/* router_pop_relogin() gave the upstream back (or lost it). */
+static void
+rcpt_relogged(struct smtp_client *c, const struct profile *used,
+    enum smtp_client_fail class, const char *reason, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	s->upreq = NULL;
+	if (c == NULL) {
+		/* As up_failed() does for a RCPT: the message is queued. */
+		log_warnx("%s relay upstream lost during the POP3 login: %s",
+		    s->id, reason);
+		router_note_failure(s->ctx->router, s->profile, class, reason);
+		s->wait = WAIT_NONE;
+		snprintf(s->queue_reason, sizeof(s->queue_reason), "%s",
+		    reason);
+		s->mode = MODE_QUEUE;
+		if (session_add_rcpt(s, s->pending_rcpt) == -1)
+			session_reply(s, "452 4.3.0 Out of memory");
+		else {
+			enter_state(s, SS_RCPT);
+			session_reply(s, "250 2.1.5 Ok");
+		}
+		session_process(s);
+		return;
+	}
+	if (reason != NULL)
+		log_info("%s smtp rcpt to=<%s> POP3 login failed: %s; asking "
+		    "once more anyway", s->id, s->pending_rcpt, reason);
+	s->up = c;
+	smtp_client_set_cb(c, &session_up_cb, s);
+	smtp_client_cmd(c, TIMEOUT_CLIENT_RCPT, rcpt_retry_reply, s,
+	    "RCPT TO:<%s>", s->pending_rcpt);
+}
+
+static void
+rcpt_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
+{
+	struct smtp_session	*s = arg;
+	char			 err[512];
+
+	/*
+	 * POP-before-SMTP: a refusal may mean the provider's window after
+	 * the last POP3 login ran out.  Log in once more and ask again; the
+	 * client hears the second verdict.  The router holds the upstream
+	 * meanwhile (s->upreq: session_drop_upstream() cancels it).
+	 */
+	if (!s->refused && SMTP_REPLY_CLASS(r) == 5 &&
+	    s->profile->pop.enabled) {
+		s->up = NULL;
+		s->upreq = router_pop_relogin(s->ctx->router, s->profile, c,
+		    rcpt_relogged, s, err, sizeof(err));
+		if (s->upreq != NULL) {
+			log_info("%s smtp rcpt to=<%s> reply=%d: POP3 login "
+			    "again", s->id, s->pending_rcpt, r->code);
+			return;
+		}
+		s->up = c;
+		log_debug("%s smtp rcpt to=<%s> reply=%d: no POP3 login: %s",
+		    s->id, s->pending_rcpt, r->code, err);
+	}
+	rcpt_verdict(s, r);
 }
 
 static void
@@ -1188,7 +1259,7 @@ up_failed(struct smtp_client *c, enum smtp_client_fail class,
 			s->up_retried = 1;
 			s->wait = WAIT_CONNECT;
 			s->upreq = router_connect(s->ctx->router, s->profile,
-			    session_connected, s, err, sizeof(err));
+			    s->from, session_connected, s, err, sizeof(err));
 			if (s->upreq != NULL)
 				return;
 			s->wait = WAIT_NONE;

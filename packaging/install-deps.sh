@@ -4,23 +4,28 @@
 set -eu
 
 build="build-essential cmake pkg-config libevent-dev libssl-dev
-       libglib2.0-dev libjansson-dev libnm-dev"
+       libglib2.0-dev libjansson-dev libnm-dev libsecret-1-dev scdoc
+       libc-ares-dev"
 test="libcmocka-dev python3-aiosmtpd swaks libnet-ssleay-perl curl msmtp
-      openssl util-linux procps iproute2 python3-dbusmock dbus-daemon"
-bench="postfix socat openssl python3-aiosmtpd"
+      openssl util-linux procps iproute2 python3-dbusmock dbus-daemon
+      dbus-bin gnome-keyring libsecret-tools dovecot-pop3d dnsmasq-base"
+bench="postfix socat openssl python3-aiosmtpd python3-dbusmock dbus-daemon"
 # roamsmtp-tray (optional: CMake builds it when these are found); the SVG
 # loader draws its icons.  The tray scenarios add a headless X server, a
 # system tray (trayer), X tools and GObject introspection for Python.
 tray="libgtk-3-dev libayatana-appindicator3-dev libnotify-dev librsvg2-common"
 tray_test="xvfb xdotool x11-utils trayer imagemagick python3-gi"
+# The Debian packages (tests/e2e/package_install.sh builds, checks and
+# installs them): debhelper, lintian, setcap for the postinst, setpriv.
+package="debhelper dpkg-dev fakeroot lintian libcap2-bin util-linux"
 
 want=$build
 case "${1:-build}" in
 build) ;;
 tray) want="$build $tray" ;;
-test) want="$build $tray $test $tray_test" ;;
+test) want="$build $tray $test $tray_test $package" ;;
 bench) want="$build $bench" ;;
-all) want="$build $tray $test $tray_test $bench" ;;
+all) want="$build $tray $test $tray_test $package $bench" ;;
 *) echo "usage: $0 build|tray|test|bench|all" >&2; exit 2 ;;
 esac
 
