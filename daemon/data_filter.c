@@ -99,17 +99,20 @@ data_filter_scan(struct data_filter *f, const char *in, size_t len, int *end)
 			n = e - p;
 			cr = memchr(p, '\r', n);
 			lf = memchr(p, '\n', cr != NULL ? (size_t)(cr - p) : n);
-			if (lf != NULL) {
+			if (lf != NULL)
 				n = lf - p + 1;
-				account(f, n, n);
+			else if (cr != NULL)
+				n = cr - p + 1;
+			/* RFC 5321 2.3.8 / RFC 6152: no NUL in mail; a server
+			 * that drops NULs could read "\0.\r\n" as an end. */
+			if (memchr(p, '\0', n) != NULL)
+				fail(f, DATA_NUL);
+			account(f, n, n);
+			if (lf != NULL) {
 				fail(f, DATA_BARE_LF);
 				end_line(f, 0);
-			} else if (cr != NULL) {
-				n = cr - p + 1;
-				account(f, n, n);
+			} else if (cr != NULL)
 				f->state = DS_CR;
-			} else
-				account(f, n, n);
 			p += n;
 			break;
 		case DS_CR:
@@ -172,6 +175,8 @@ data_error_text(enum data_error e)
 		return "line too long, at most 1000 octets with its CRLF";
 	case DATA_TOO_BIG:
 		return "message too big";
+	case DATA_NUL:
+		return "NUL character in message";
 	}
 	return "unknown error";
 }

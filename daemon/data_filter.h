@@ -22,6 +22,7 @@ enum data_error {
 	DATA_BARE_CR,		/* CR not followed by LF */
 	DATA_LINE_TOO_LONG,	/* a line over SMTP_TEXT_LINE_MAX octets */
 	DATA_TOO_BIG,		/* message over max_size */
+	DATA_NUL,		/* a NUL octet */
 };
 
 struct data_filter {

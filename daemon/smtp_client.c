@@ -110,6 +110,7 @@ struct smtp_client {
 	void			*arg;
 
 	struct event		*start_ev;
+	struct event		*setup_ev;	/* the setup deadline */
 	struct evdns_getaddrinfo_request *dnsreq;
 	struct evutil_addrinfo	*ai, *ai_next;
 	char			 connect_error[256];
@@ -130,6 +131,8 @@ struct smtp_client {
 };
 
 static void	client_start(evutil_socket_t, short, void *);
+static void	client_setup_expired(evutil_socket_t, short, void *);
+static int	client_leave(struct smtp_client *);
 static void	client_resolved(int, struct evutil_addrinfo *, void *);
 static void	client_connect_next(struct smtp_client *);
 static void	client_read(struct bufferevent *, void *);
@@ -153,6 +156,24 @@ enter_state(struct smtp_client *c, enum sc_state s)
 	c->state = s;
 }
 
+/*
+ * Connecting, TLS, greeting, EHLO and AUTH together may take this long.
+ * Each step has its RFC 5321 timeout (5 minutes for the greeting), but a
+ * client waits at MAIL FROM meanwhile: a server that is not ready by then
+ * is as good as down, and the message goes to the queue instead.
+ */
+static void
+client_setup_expired(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_client	*c = arg;
+
+	c->inuse++;
+	client_fail(c, SCF_TIMEOUT, "%s was not ready within %d seconds "
+	    "(stuck in %s)", c->peer, TIMEOUT_CLIENT_SETUP,
+	    sc_state_names[c->state]);
+	client_leave(c);
+}
+
 struct smtp_client *
 smtp_client_new(struct event_base *base, struct evdns_base *dns,
     const struct smtp_client_params *p, const struct smtp_client_cb *cb,
@@ -160,6 +181,7 @@ smtp_client_new(struct event_base *base, struct evdns_base *dns,
 {
 	struct smtp_client	*c;
 	struct timeval		 zero = { 0, 0 };
+	struct timeval		 setup = { TIMEOUT_CLIENT_SETUP, 0 };
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -199,7 +221,9 @@ smtp_client_new(struct event_base *base, struct evdns_base *dns,
 	/* Start from the loop, so that no callback runs before the owner
 	 * holds the pointer. */
 	c->start_ev = evtimer_new(base, client_start, c);
-	if (c->start_ev == NULL || event_add(c->start_ev, &zero) == -1) {
+	c->setup_ev = evtimer_new(base, client_setup_expired, c);
+	if (c->start_ev == NULL || event_add(c->start_ev, &zero) == -1 ||
+	    c->setup_ev == NULL || event_add(c->setup_ev, &setup) == -1) {
 		client_release(c);
 		return NULL;
 	}
@@ -256,6 +280,8 @@ client_release(struct smtp_client *c)
 	}
 	if (c->start_ev)
 		event_free(c->start_ev);
+	if (c->setup_ev)
+		event_free(c->setup_ev);
 	if (c->ai)
 		evutil_freeaddrinfo(c->ai);
 	client_close_bev(c);
@@ -764,6 +790,7 @@ client_auth_start(struct smtp_client *c)
 static void
 client_ready(struct smtp_client *c)
 {
+	evtimer_del(c->setup_ev);
 	enter_state(c, SC_READY);
 	client_set_read_timeout(c, 0);
 	log_debug("upstream %s %s: ready tls=%s pipelining=%d size=%llu",

@@ -35,6 +35,7 @@
 /* RFC 5321 4.5.3.2 timeouts, in seconds. */
 #define TIMEOUT_SERVER_COMMAND	300	/* 4.5.3.2.7 server waiting for a command */
 #define TIMEOUT_CLIENT_CONNECT	30	/* not in the RFC: a laptop must not wait */
+#define TIMEOUT_CLIENT_SETUP	30	/* connect to ready (TLS, EHLO, AUTH) */
 #define TIMEOUT_CLIENT_GREETING	300	/* 4.5.3.2.1 */
 #define TIMEOUT_CLIENT_MAIL	300	/* 4.5.3.2.2 */
 #define TIMEOUT_CLIENT_RCPT	300	/* 4.5.3.2.3 */

@@ -47,6 +47,9 @@
 
 /* Client input is not read past this while commands wait their turn. */
 #define SESSION_INPUT_MAX	(256 * 1024)
+/* Replies waiting for a client that does not read: past this, its input
+ * is no longer processed until they are out (memory stays bounded). */
+#define SESSION_OUTPUT_MAX	(64 * 1024)
 /* Errors before a session is judged hostile and dropped. */
 #define SESSION_ERRORS_MAX	10
 
@@ -92,6 +95,7 @@ struct smtp_session {
 	enum ss_state		 state;
 	enum ss_wait		 wait;
 	int			 throttled;	/* reading paused: upstream full */
+	int			 out_blocked;	/* paused: our replies pile up */
 	int			 discarding;	/* skipping an overlong line */
 	int			 errors;
 	int			 esmtp;
@@ -865,8 +869,20 @@ proceed_not_offered(struct smtp_session *s, const char *args)
 static void
 proceed_starttls(struct smtp_session *s, const char *args)
 {
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+
 	/* Loopback only: there is nobody on the wire to hide from. */
 	session_reply(s, "502 5.5.1 STARTTLS not offered on loopback");
+	if (evbuffer_get_length(in) > 0) {
+		/* Commands pipelined behind STARTTLS are how command
+		 * injection works (CVE-2011-0411): none of them runs. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		log_warnx("%s smtp commands pipelined after STARTTLS "
+		    "discarded", s->id);
+		session_reply(s, "554 5.5.1 Improper command pipelining after "
+		    "STARTTLS; closing");
+		session_close(s);
+	}
 }
 
 /* ---- local AUTH (RFC 4954), for clients that insist on it -------------- */
@@ -1315,6 +1331,12 @@ session_process(struct smtp_session *s)
 
 	while (s->wait == WAIT_NONE && !s->throttled &&
 	    s->state != SS_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
+		    SESSION_OUTPUT_MAX) {
+			s->out_blocked = 1;
+			bufferevent_disable(s->bev, EV_READ);
+			break;
+		}
 		if (s->state == SS_DATA) {
 			if (!session_data(s))
 				break;
@@ -1372,8 +1394,15 @@ session_write(struct bufferevent *bev, void *arg)
 	struct smtp_session	*s = arg;
 
 	if (s->state == SS_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		session_free(s);
+		return;
+	}
+	if (s->out_blocked) {
+		s->out_blocked = 0;
+		bufferevent_enable(bev, EV_READ);
+		session_process(s);
+	}
 }
 
 static void

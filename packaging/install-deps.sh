@@ -8,7 +8,8 @@ build="build-essential cmake pkg-config libevent-dev libssl-dev
        libc-ares-dev"
 test="libcmocka-dev python3-aiosmtpd swaks libnet-ssleay-perl curl msmtp
       openssl util-linux procps iproute2 python3-dbusmock dbus-daemon
-      dbus-bin gnome-keyring libsecret-tools dovecot-pop3d dnsmasq-base"
+      dbus-bin gnome-keyring libsecret-tools dovecot-pop3d dnsmasq-base
+      clang libclang-rt-14-dev"
 bench="postfix socat openssl python3-aiosmtpd python3-dbusmock dbus-daemon"
 # roamsmtp-tray (optional: CMake builds it when these are found); the SVG
 # loader draws its icons.  The tray scenarios add a headless X server, a
