@@ -79,7 +79,7 @@ end_line(struct data_filter *f, int crlf)
 size_t
 data_filter_scan(struct data_filter *f, const char *in, size_t len, int *end)
 {
-	const char	*p = in, *e = in + len, *cr, *lf;
+	const char	*p = in, *e = in + len, *cr, *lf, *nul;
 	size_t		 n;
 
 	*end = 0;
@@ -104,10 +104,16 @@ data_filter_scan(struct data_filter *f, const char *in, size_t len, int *end)
 			else if (cr != NULL)
 				n = cr - p + 1;
 			/* RFC 5321 2.3.8 / RFC 6152: no NUL in mail; a server
-			 * that drops NULs could read "\0.\r\n" as an end. */
-			if (memchr(p, '\0', n) != NULL)
+			 * that drops NULs could read "\0.\r\n" as an end.  The
+			 * octets before it count first, so that the first error
+			 * is the same however the input is split. */
+			if ((nul = memchr(p, '\0', n)) != NULL) {
+				account(f, (size_t)(nul - p), (size_t)(nul - p));
 				fail(f, DATA_NUL);
-			account(f, n, n);
+				account(f, n - (size_t)(nul - p),
+				    n - (size_t)(nul - p));
+			} else
+				account(f, n, n);
 			if (lf != NULL) {
 				fail(f, DATA_BARE_LF);
 				end_line(f, 0);
