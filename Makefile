@@ -70,6 +70,7 @@ bench: build
 	@packaging/install-deps.sh bench
 	bench/relay_bench.sh $(BUILD)
 	bench/switch_bench.sh $(BUILD)
+	bench/pop_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

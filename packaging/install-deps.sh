@@ -10,7 +10,7 @@ test="libcmocka-dev python3-aiosmtpd swaks libnet-ssleay-perl curl msmtp
       openssl util-linux procps iproute2 python3-dbusmock dbus-daemon
       dbus-bin gnome-keyring libsecret-tools dovecot-pop3d dnsmasq-base
       clang libclang-rt-14-dev"
-bench="postfix socat openssl python3-aiosmtpd python3-dbusmock dbus-daemon"
+bench="postfix socat openssl python3-aiosmtpd python3-dbusmock dbus-daemon dovecot-pop3d"
 # roamsmtp-tray (optional: CMake builds it when these are found); the SVG
 # loader draws its icons.  The tray scenarios add a headless X server, a
 # system tray (trayer), X tools and GObject introspection for Python.
