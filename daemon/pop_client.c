@@ -632,6 +632,7 @@ pc_read(struct bufferevent *bev, void *arg)
 {
 	struct pop_client	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
+	enum pc_state		 prev;
 	char			*line;
 	size_t			 len;
 
@@ -651,8 +652,22 @@ pc_read(struct bufferevent *bev, void *arg)
 			pc_fail(c, POPF_PROTOCOL, "POP3 server %s sent a line "
 			    "over %d octets or with a NUL", c->peer,
 			    POP_LINE_MAX);
-		else
+		else {
+			prev = c->state;
 			pc_response(c, line);
+			/*
+			 * A command just went out: whatever is already here
+			 * was sent before the server saw it, so it cannot be
+			 * the answer (RFC 1939 3).  Taking it for one would
+			 * report a login that never happened.
+			 */
+			if (c->bev == bev && c->state != prev &&
+			    c->state != PC_DEAD && c->state != PC_DONE &&
+			    evbuffer_get_length(in) > 0)
+				pc_fail(c, POPF_PROTOCOL, "POP3 server %s "
+				    "answered before it was asked (%s)",
+				    c->peer, pc_state_names[c->state]);
+		}
 		free(line);
 	}
 	pc_leave(c);

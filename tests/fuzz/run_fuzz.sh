@@ -26,6 +26,7 @@ flags=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048
 case $name in
 smtp_parse|smtp_session) dict=smtp ;;
 smtp_reply) dict=reply ;;
+pop_reply) dict=pop ;;
 profile|conf) dict=ini ;;
 *) dict=json ;;
 esac
