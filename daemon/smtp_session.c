@@ -537,7 +537,7 @@ mail_reply(struct smtp_client *c, const struct smtp_reply *r, void *arg)
 	session_mirror(s, r);
 	if (SMTP_REPLY_CLASS(r) == 2) {
 		s->mode = MODE_ONLINE;
-		log_info("%s smtp mail from=<%s> mode=online profile=%s "
+		log_debug("%s smtp mail from=<%s> mode=online profile=%s "
 		    "upstream=%s reused=%u", s->id, s->from, s->profile->name,
 		    smtp_client_peer(c), smtp_client_uses(c) - 1);
 		enter_state(s, SS_MAIL);
@@ -586,7 +586,7 @@ session_send_mail(struct smtp_session *s)
 		 */
 		s->mail_deferred = 1;
 		s->mode = MODE_ONLINE;
-		log_info("%s smtp mail from=<%s> mode=online profile=%s "
+		log_debug("%s smtp mail from=<%s> mode=online profile=%s "
 		    "upstream=%s reused=%u", s->id, s->from, s->profile->name,
 		    smtp_client_peer(s->up), smtp_client_uses(s->up) - 1);
 		enter_state(s, SS_MAIL);
@@ -628,8 +628,14 @@ rcpt_verdict(struct smtp_session *s, const struct smtp_reply *r)
 		}
 		enter_state(s, SS_RCPT);
 	}
-	log_info("%s smtp rcpt to=<%s> reply=%d", s->id, s->pending_rcpt,
-	    r->code);
+	/* The message's own line (relay delivered ...) says the rest: one
+	 * line a message at info level, a write less per command. */
+	if (SMTP_REPLY_CLASS(r) == 2)
+		log_debug("%s smtp rcpt to=<%s> reply=%d", s->id,
+		    s->pending_rcpt, r->code);
+	else
+		log_info("%s smtp rcpt to=<%s> reply=%d", s->id,
+		    s->pending_rcpt, r->code);
 	session_mirror(s, r);
 	session_process(s);
 }
