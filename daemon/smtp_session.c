@@ -50,6 +50,10 @@
 /* Replies waiting for a client that does not read: past this, its input
  * is no longer processed until they are out (memory stays bounded). */
 #define SESSION_OUTPUT_MAX	(64 * 1024)
+/* After the last reply of a closing session, input is read and thrown
+ * away this long, so that a client still sending does not turn our close
+ * into a reset that may destroy that last reply before it is read. */
+#define SESSION_LINGER		5
 /* Errors before a session is judged hostile and dropped. */
 #define SESSION_ERRORS_MAX	10
 
@@ -96,6 +100,7 @@ struct smtp_session {
 	enum ss_wait		 wait;
 	int			 throttled;	/* reading paused: upstream full */
 	int			 out_blocked;	/* paused: our replies pile up */
+	int			 lingering;	/* closed for writing, draining */
 	int			 discarding;	/* skipping an overlong line */
 	int			 errors;
 	int			 esmtp;
@@ -1391,7 +1396,14 @@ session_process(struct smtp_session *s)
 static void
 session_read(struct bufferevent *bev, void *arg)
 {
-	session_process(arg);
+	struct smtp_session	*s = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+
+	if (s->lingering) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	session_process(s);
 }
 
 static void
@@ -1401,7 +1413,21 @@ session_write(struct bufferevent *bev, void *arg)
 
 	if (s->state == SS_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		session_free(s);
+		struct timeval	tv = { SESSION_LINGER, 0 };
+
+		if (s->lingering)
+			return;
+		/* The last reply is out: FIN, then drain until the client
+		 * closes too (or SESSION_LINGER passes). */
+		s->lingering = 1;
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		if (shutdown(bufferevent_getfd(bev), SHUT_WR) == -1) {
+			session_free(s);
+			return;
+		}
+		bufferevent_set_timeouts(bev, &tv, NULL);
+		bufferevent_enable(bev, EV_READ);
 		return;
 	}
 	if (s->out_blocked) {
@@ -1416,6 +1442,11 @@ session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtp_session	*s = arg;
 
+	if (s->lingering) {
+		/* The client closed too, or gave up, or lingered too long. */
+		session_free(s);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (s->wait != WAIT_NONE && (what & BEV_EVENT_READING)) {
 			/* Waiting on the upstream, whose own timeout rules. */
