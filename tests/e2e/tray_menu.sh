@@ -225,7 +225,24 @@ step "Quit ends the tray"
 tray_check_log
 tray_stop
 tray_watcher_start
+# libayatana-appindicator sometimes fails to get its D-Bus connection when a
+# new watcher has just appeared ("g_dbus_proxy_new: assertion
+# G_IS_DBUS_CONNECTION" in its log): not the tray's doing, so one restart
+# is allowed before the menu must be there.
 tray_start --backend sni
+_quit_shown() {
+	local end=$(($(date +%s) + 20))
+	until _menu_has Quit --enabled; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+if ! _quit_shown; then
+	grep -q 'G_IS_DBUS_CONNECTION' "$T/tray.log" ||
+	    { menu_dump; fail "no menu item /Quit/ and no appindicator failure"; }
+	tray_stop
+	tray_start --backend sni
+fi
 wait_menu Quit --enabled
 # The tray may quit before D-Bus carries the click's reply back: the
 # proof is that it goes away, checked next.
